@@ -1,0 +1,103 @@
+"""The command line and composition root: ``python -m rtvi_actors``.
+
+This is the one module of the core allowed to import ``actors`` and ``supervisors``; it does so
+lazily, inside :func:`serve`, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+import structlog
+import trio
+
+from .logs import configure_logging
+
+__all__ = ["BOTS", "main", "parse_args", "serve"]
+
+BOTS: dict[str, str] = {
+    "echo": "text echo over WebSocket text frames (runtime smoke test)",
+    "scripted": "deterministic voice bot with fakes, no models (arrives with the transport)",
+    "local": "offline voice bot: Silero VAD, Whisper, demo responder, Piper (arrives with the "
+    "voice pipeline)",
+}
+AVAILABLE_BOTS = ("echo",)
+DEFAULT_BOT = "echo"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    p = argparse.ArgumentParser(
+        prog="python -m rtvi_actors",
+        description="Serve real-time voice AI bots over the RTVI protocol (WebSocket at /ws).",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="TCP port (default 7860; 0 = any)")
+    p.add_argument(
+        "--bot",
+        choices=sorted(BOTS),
+        default=DEFAULT_BOT,
+        help="; ".join(f"{k}: {v}" for k, v in BOTS.items()) + f" (default {DEFAULT_BOT})",
+    )
+    p.add_argument(
+        "--log-format",
+        choices=("console", "json"),
+        default="console",
+        help="console lines for development, JSON lines for production",
+    )
+    p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="send internal error details to clients (never in production)",
+    )
+    return p.parse_args(argv)
+
+
+def _session_handler(bot: str, debug: bool) -> Callable[[Any, str], Any]:
+    from actors.echo import build_echo_graph  # composition root: lazy imports
+    from supervisors import graph_session
+
+    if bot == "echo":
+        return graph_session(build_echo_graph, debug=debug)
+    raise SystemExit(
+        f"bot {bot!r} is not available in this version; available: {', '.join(AVAILABLE_BOTS)}"
+    )
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the server until SIGINT or SIGTERM, then close live sessions with 1001.
+
+    Cancellation: cancelling stops the server the same way a signal does.
+    """
+    from supervisors import Server
+
+    log = structlog.get_logger("rtvi_actors")
+    server = Server(_session_handler(args.bot, args.debug))
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            port = await nursery.start(server.serve, args.host, args.port)
+            host = f"[{args.host}]" if ":" in args.host else args.host
+            log.info("server.listening", url=f"ws://{host}:{port}/ws", bot=args.bot)
+            async for signum in signals:
+                log.info("server.stopping", signal=signal.Signals(signum).name)
+                nursery.cancel_scope.cancel()
+                break
+    log.info("server.stopped", **attrs.asdict(server.statistics()))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse arguments, configure logging, serve. Returns the exit status."""
+    args = parse_args(argv)
+    configure_logging(args.log_format, level=args.log_level)
+    if args.bot not in AVAILABLE_BOTS:
+        structlog.get_logger("rtvi_actors").error(
+            "bot.unavailable", bot=args.bot, available=list(AVAILABLE_BOTS)
+        )
+        return 2
+    trio.run(serve, args)
+    return 0

@@ -1,0 +1,230 @@
+"""A public test kit: run one actor or a whole graph with fakes, collect what it emits, and
+inject faults.
+
+Everything here runs on trio's clock, so tests under ``MockClock(autojump_threshold=0)`` assert
+exact virtual times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, final
+
+import attrs
+import trio
+
+from .actor import Actor, Context
+from .graph import Graph
+from .session_graph import GraphStatistics, SessionGraph
+
+__all__ = [
+    "After",
+    "Collector",
+    "Crashy",
+    "Feeder",
+    "Recording",
+    "RunResult",
+    "run_actor",
+    "run_graph",
+]
+
+
+@final
+@attrs.frozen
+class After:
+    """A scripted input: send ``msg`` ``delay`` seconds after the previous input."""
+
+    delay: float
+    msg: Any
+
+
+class Recording:
+    """What collectors saw: ``(trio.current_time(), message)`` pairs in arrival order."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[float, Any]] = []
+
+    @property
+    def messages(self) -> list[Any]:
+        """The messages without their times."""
+        return [m for _, m in self.items]
+
+    def of(self, *types: type) -> list[Any]:
+        """The messages that are instances of ``types``."""
+        return [m for _, m in self.items if isinstance(m, types)]
+
+    def times(self, *types: type) -> list[float]:
+        """Arrival times of the messages that are instances of ``types``."""
+        return [t for t, m in self.items if isinstance(m, types)]
+
+
+class Collector(Actor):
+    """A sink that records every message and event it receives into a :class:`Recording`."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+
+    async def handle(self, msg: Any, ctx: Context) -> None:
+        self.recording.items.append((trio.current_time(), msg))
+
+
+class Feeder(Actor):
+    """A source that emits scripted inputs (messages or :class:`After` items), then ends."""
+
+    def __init__(self, inputs: Sequence[Any]) -> None:
+        self.inputs = inputs
+
+    async def started(self, ctx: Context) -> None:
+        for item in self.inputs:
+            if isinstance(item, After):
+                await trio.sleep(item.delay)
+                item = item.msg
+            await ctx.emit(item)
+
+
+def _types(items: Iterable[Any]) -> tuple[type, ...]:
+    seen: dict[type, None] = {}
+    for item in items:
+        seen[type(item.msg if isinstance(item, After) else item)] = None
+    return tuple(seen)
+
+
+class Crashy:
+    """Wrap an actor factory so its incarnations raise ``exc`` on their ``at``-th message.
+
+    Args:
+        factory: builds the real actor (its ``accepts``/``emits``/``publishes`` are kept).
+        at: which message (1-based, counted per incarnation) raises; ``0`` raises in ``started``.
+        exc: the exception to raise (a fresh copy is not made: use a simple instance).
+        times: how many incarnations crash (``None``: every one).
+        during: ``"handle"`` (default), ``"interrupted"`` (the hook raises) or ``"finished"``.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Actor],
+        *,
+        at: int = 1,
+        exc: Exception | None = None,
+        times: int | None = 1,
+        during: str = "handle",
+    ) -> None:
+        if during not in ("handle", "interrupted", "finished"):
+            raise ValueError(f"during must be handle, interrupted or finished, not {during!r}")
+        self.factory = factory
+        self.at = at
+        self.exc = exc if exc is not None else RuntimeError("injected fault")
+        self.times = times
+        self.during = during
+        self.crashes = 0
+        for attr in ("accepts", "emits", "publishes"):
+            setattr(self, attr, getattr(factory, attr, ()))
+
+    def _should_crash(self) -> bool:
+        return self.times is None or self.crashes < self.times
+
+    def _crash(self) -> None:
+        self.crashes += 1
+        raise self.exc
+
+    def __call__(self) -> Actor:
+        inner = self.factory()
+        crashy = self
+
+        class _Wrapped(Actor):
+            accepts = tuple(getattr(inner, "accepts", ()))
+            emits = tuple(getattr(inner, "emits", ()))
+            publishes = tuple(getattr(inner, "publishes", ()))
+
+            def __init__(self) -> None:
+                self.count = 0
+                self.armed = crashy._should_crash()
+
+            async def started(self, ctx: Context) -> None:
+                if self.armed and crashy.at == 0 and crashy.during == "handle":
+                    crashy._crash()
+                await inner.started(ctx)
+
+            async def handle(self, msg: Any, ctx: Context) -> None:
+                self.count += 1
+                if self.armed and crashy.during == "handle" and self.count == crashy.at:
+                    crashy._crash()
+                await inner.handle(msg, ctx)
+
+            def interrupted(self, epoch: int) -> None:
+                if self.armed and crashy.during == "interrupted":
+                    crashy._crash()
+                inner.interrupted(epoch)
+
+            async def finished(self, ctx: Context) -> None:
+                if self.armed and crashy.during == "finished":
+                    crashy._crash()
+                await inner.finished(ctx)
+
+            def __repr__(self) -> str:
+                return f"Crashy({inner!r})"
+
+        return _Wrapped()
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RunResult:
+    """What :func:`run_actor` saw: emitted messages, published events and final statistics."""
+
+    emitted: Recording
+    events: Recording
+    stats: GraphStatistics
+
+
+async def run_actor(
+    factory: Callable[..., Actor],
+    inputs: Sequence[Any],
+    *args: Any,
+    events: Iterable[Any] = (),
+    **add_options: Any,
+) -> RunResult:
+    """Run one actor (unsupervised) on scripted inputs until its mailbox ends.
+
+    The actor is wired between a :class:`Feeder` and collectors for everything it emits and
+    publishes. ``events`` are extra scripted inputs that the feeder sends as ordinary messages
+    (the actor's mailbox takes events and data alike).
+
+    Returns:
+        A :class:`RunResult`; the actor's statistics are ``result.stats.actor("actor")``.
+
+    Raises:
+        ExceptionGroup: the actor crashed.
+    """
+    emitted, published = Recording(), Recording()
+    feed = list(inputs) + list(events)
+    g = Graph()
+    g.add("feeder", Feeder, feed, accepts=(), emits=_types(feed), publishes=())
+    g.add("actor", factory, *args, **add_options)
+    node_emits = g._spec()[0]["actor"].emits
+    node_publishes = g._spec()[0]["actor"].publishes
+    g.add("emitted", Collector, emitted, accepts=node_emits or (object,), emits=(), publishes=())
+    g.add("events", Collector, published, accepts=(object,), emits=(), publishes=())
+    for t in _types(feed):
+        g.route(t, "feeder", "actor")
+    for t in node_emits:
+        g.route(t, "actor", "emitted")
+    if node_publishes:
+        g.subscribe("events", *node_publishes)
+    session = g.build(session_id="test")
+    await session.run()
+    return RunResult(emitted=emitted, events=published, stats=session.statistics())
+
+
+async def run_graph(graph: Graph, *, session_id: str = "test") -> SessionGraph:
+    """Build ``graph`` and run it unsupervised until every actor has ended.
+
+    Returns:
+        The built :class:`SessionGraph`, for its ``statistics()``.
+
+    Raises:
+        ExceptionGroup: an actor crashed (the others were cancelled).
+    """
+    session = graph.build(session_id=session_id)
+    await session.run()
+    return session

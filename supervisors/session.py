@@ -1,0 +1,111 @@
+"""The session supervisor: runs one session's graph with one supervised child per actor."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import trio
+
+from rtvi_actors import Graph, SessionGraph, StageFailed, StageRestarted
+
+from .policy import ChildSpec, Restart, RestartBudget, Strategy
+from .supervisor import Supervisor
+
+__all__ = ["DEFAULT_SESSION_BUDGET", "graph_session", "run_session", "safe_error"]
+
+DEFAULT_SESSION_BUDGET = RestartBudget(max_restarts=3, period=30.0)
+"""A burst of 3 stage restarts within 30 s is survivable; a fourth ends the session."""
+
+
+def safe_error(exc: BaseException | None, *, debug: bool = False) -> str:
+    """A message about ``exc`` safe to show a client: the type only, unless ``debug``."""
+    if exc is None:
+        return "stage ended"
+    if debug:
+        return f"{type(exc).__name__}: {exc}"
+    return f"internal error in stage ({type(exc).__name__})"
+
+
+async def run_session(
+    graph: SessionGraph,
+    *,
+    strategy: Strategy = Strategy.ONE_FOR_ONE,
+    budget: RestartBudget = DEFAULT_SESSION_BUDGET,
+    debug: bool = False,
+) -> None:
+    """Run every actor of ``graph`` under one supervisor until the session ends.
+
+    * An actor that ends for good closes its edges, so end-of-input flows downstream.
+    * A crashed actor is restarted (per its restart type and ``strategy``) with a fresh
+      instance on the same mailbox; :class:`~rtvi_actors.StageRestarted` is published, and
+      when a restarted actor was added with ``interrupt_on_restart`` the session is
+      interrupted first, so the new incarnation never mixes with half an old response.
+    * A significant actor (a transport) ending ends the session normally.
+
+    Raises:
+        RestartIntensityExceeded: the budget was spent; :class:`~rtvi_actors.StageFailed`
+            (fatal) was published before every actor was stopped.
+
+    Cancellation: cancelling stops every actor and restarts nothing. The graph's channels are
+    closed in every case.
+    """
+
+    def on_ended(name: str, exc: Exception | None) -> None:
+        graph.producer_finished(name)
+
+    def on_restart(names: tuple[str, ...], name: str, exc: Exception | None) -> None:
+        now = trio.current_time()
+        if any(graph.nodes[n].interrupt_on_restart for n in names):
+            graph.interrupt(f"restart:{name}")
+        graph.publish(StageRestarted(stage=name, error=safe_error(exc, debug=debug), at=now))
+
+    def on_escalate(name: str, exc: Exception | None) -> None:
+        graph.publish(
+            StageFailed(
+                stage=name, error=safe_error(exc, debug=debug), fatal=True, at=trio.current_time()
+            )
+        )
+
+    sup = Supervisor(
+        strategy=strategy,
+        budget=budget,
+        on_ended=on_ended,
+        on_restart=on_restart,
+        on_escalate=on_escalate,
+        name=f"session:{graph.session_id}",
+    )
+    for name, node in graph.nodes.items():
+        spec = ChildSpec(
+            name=name,
+            restart=Restart(node.restart),
+            significant=node.significant,
+            backoff=node.backoff,
+            interrupt_on_restart=node.interrupt_on_restart,
+        )
+        sup.add(spec, graph.cells[name].run)
+    graph.supervisor = sup
+    try:
+        await sup.run()
+    finally:
+        graph.close()
+
+
+def graph_session(
+    build_graph: Callable[[Any], Graph],
+    *,
+    strategy: Strategy = Strategy.ONE_FOR_ONE,
+    budget: RestartBudget = DEFAULT_SESSION_BUDGET,
+    debug: bool = False,
+) -> Callable[[Any, str], Awaitable[None]]:
+    """Turn a graph builder into a server session handler.
+
+    ``build_graph(conn)`` describes a session's graph for one connection; the handler builds it
+    with the session id and runs it under :func:`run_session`.
+    """
+
+    async def handler(conn: Any, session_id: str) -> None:
+        graph = build_graph(conn).build(session_id=session_id)
+        await run_session(graph, strategy=strategy, budget=budget, debug=debug)
+
+    return handler
