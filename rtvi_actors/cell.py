@@ -107,7 +107,9 @@ class ActorCell:
             failure, self._failure = self._failure, None
             raise failure
 
-    async def _serve(self, actor: Actor, ctx: Context, recv: trio.MemoryReceiveChannel[Any]) -> None:
+    async def _serve(
+        self, actor: Actor, ctx: Context, recv: trio.MemoryReceiveChannel[Any]
+    ) -> None:
         control = self.graph.control
         mailbox = self.mailbox
         async for msg in recv:
@@ -166,7 +168,9 @@ class ActorCell:
             else:
                 edge.dst.sent += 1
 
-    def _lookup(self, table: dict[type, tuple[_Edge, ...]], msg: Any, what: str) -> tuple[_Edge, ...]:
+    def _lookup(
+        self, table: dict[type, tuple[_Edge, ...]], msg: Any, what: str
+    ) -> tuple[_Edge, ...]:
         for base in type(msg).__mro__[1:]:
             if base in table:
                 table[type(msg)] = table[base]

@@ -70,9 +70,12 @@ def _session_handler(bot: str, debug: bool) -> Callable[[Any, str], Any]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    """Run the server until SIGINT or SIGTERM, then close live sessions with 1001.
+    """Run the server until SIGINT or SIGTERM.
 
-    Cancellation: cancelling stops the server the same way a signal does.
+    The first signal starts a graceful shutdown: new connections are refused and live sessions
+    close with code 1001; a second signal stops at once.
+
+    Cancellation: cancelling stops the server at once (sessions are still sent 1001).
     """
     from supervisors import Server
 
@@ -80,13 +83,22 @@ async def serve(args: argparse.Namespace) -> None:
     server = Server(_session_handler(args.bot, args.debug))
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
-            port = await nursery.start(server.serve, args.host, args.port)
+
+            async def run_server(task_status: trio.TaskStatus[int]) -> None:
+                await server.serve(args.host, args.port, task_status=task_status)
+                nursery.cancel_scope.cancel()  # served out: stop waiting for signals
+
+            port = await nursery.start(run_server)
             host = f"[{args.host}]" if ":" in args.host else args.host
             log.info("server.listening", url=f"ws://{host}:{port}/ws", bot=args.bot)
             async for signum in signals:
-                log.info("server.stopping", signal=signal.Signals(signum).name)
-                nursery.cancel_scope.cancel()
-                break
+                name = signal.Signals(signum).name
+                if server.closing:
+                    log.info("server.stopping", signal=name, graceful=False)
+                    nursery.cancel_scope.cancel()
+                    break
+                log.info("server.stopping", signal=name, graceful=True)
+                server.close()
     log.info("server.stopped", **attrs.asdict(server.statistics()))
 
 

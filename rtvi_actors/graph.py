@@ -242,7 +242,11 @@ class Graph:
     def _blocking_cycle(self) -> list[str]:
         adjacency: dict[str, list[str]] = {n: [] for n in self._nodes}
         for r in self._routes:
-            if r.src in adjacency and r.dst in adjacency and self.edge_overflow(r) is Overflow.BLOCK:
+            if (
+                r.src in adjacency
+                and r.dst in adjacency
+                and self.edge_overflow(r) is Overflow.BLOCK
+            ):
                 adjacency[r.src].append(r.dst)
         state: dict[str, int] = {}
         stack: list[str] = []
@@ -282,4 +286,3 @@ class Graph:
     # read access for SessionGraph
     def _spec(self) -> tuple[dict[str, _Node], list[_Route], list[tuple[str, type]]]:
         return dict(self._nodes), list(self._routes), list(self._subs)
-

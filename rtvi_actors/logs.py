@@ -33,9 +33,7 @@ def configure_logging(
     renderer: structlog.typing.Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
-        exc_processors: list[structlog.typing.Processor] = [
-            structlog.processors.dict_tracebacks
-        ]
+        exc_processors: list[structlog.typing.Processor] = [structlog.processors.dict_tracebacks]
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
         exc_processors = []

@@ -7,7 +7,6 @@ its own connection (code 1011) and the server and the other sessions go on.
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, final
@@ -76,14 +75,22 @@ class Server:
         self._log = structlog.get_logger("supervisors.server")
         self._live: set[str] = set()
         self._counts = dict.fromkeys(("accepted", "rejected", "ended", "crashed"), 0)
-        self._ids = itertools.count(1)
+        self._scopes: dict[str, trio.CancelScope] = {}
+        self._closing = trio.Event()
+        self._idle = trio.Event()
+        self._idle.set()
 
     async def serve(
         self, host: str, port: int, *, task_status: trio.TaskStatus[Any] = trio.TASK_STATUS_IGNORED
     ) -> None:
-        """Listen and serve until cancelled. ``task_status.started`` receives the bound port.
+        """Listen and serve until :meth:`close` (or cancellation).
 
-        Cancellation: live sessions are cancelled and their connections closed with 1001.
+        ``task_status.started`` receives the bound port. After :meth:`close`, new connections
+        are refused (HTTP 503), live sessions end with close code 1001, and ``serve`` returns
+        once they are closed (at most ``close_timeout`` later).
+
+        Cancellation: live sessions are cancelled at once; their connections are sent a 1001
+        close frame, but the closing handshake may not complete.
         """
         async with trio.open_nursery() as nursery:
             server = await nursery.start(
@@ -99,13 +106,32 @@ class Server:
                 )
             )
             task_status.started(server.port)
+            await self._closing.wait()
+            with trio.move_on_after(self.close_timeout * 2):
+                await self._idle.wait()
+            nursery.cancel_scope.cancel()
+
+    @property
+    def closing(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closing.is_set()
+
+    def close(self) -> None:
+        """Begin a graceful shutdown: refuse new sessions and end live ones with 1001.
+
+        Idempotent and synchronous; :meth:`serve` returns when the sessions have closed.
+        """
+        self._closing.set()
+        for scope in self._scopes.values():
+            scope.cancel()
 
     async def _handle(self, request: WebSocketRequest) -> None:
         path = request.path.split("?", 1)[0]
-        if path != self.path:
+        if path != self.path or self._closing.is_set():
+            status, body = (503, b"shutting down\n") if path == self.path else (404, b"not found\n")
             self._counts["rejected"] += 1
             with trio.move_on_after(self.close_timeout):
-                await request.reject(404, body=b"not found\n")
+                await request.reject(status, body=body)
             return
         conn = await request.accept()
         await self.run_connection(conn)
@@ -120,12 +146,17 @@ class Server:
         structlog.contextvars.bind_contextvars(session_id=session_id)
         self._counts["accepted"] += 1
         self._live.add(session_id)
+        self._idle = trio.Event()
+        scope = self._scopes[session_id] = trio.CancelScope()
+        if self._closing.is_set():
+            scope.cancel()
         log = self._log.bind(session_id=session_id)
         log.info("session.started", remote=str(conn.remote))
         code, reason = CLOSE_GOING_AWAY, "server shutting down"
         try:
-            await self.handler(conn, session_id)
-            code, reason = CLOSE_NORMAL, "session ended"
+            with scope:
+                await self.handler(conn, session_id)
+                code, reason = CLOSE_NORMAL, "session ended"
         except ConnectionClosed:
             code, reason = CLOSE_NORMAL, "client closed"
         except Exception as exc:  # the crash boundary: one session dies, the server lives
@@ -133,10 +164,13 @@ class Server:
             log.error("session.crashed", error=repr(exc), exc_info=exc)
             code, reason = CLOSE_INTERNAL_ERROR, "internal error"
         finally:
-            self._live.discard(session_id)
-            self._counts["ended"] += 1
             with trio.move_on_after(self.close_timeout, shield=True):
                 await conn.aclose(code, reason)
+            self._scopes.pop(session_id, None)
+            self._live.discard(session_id)
+            self._counts["ended"] += 1
+            if not self._live:
+                self._idle.set()
             log.info("session.ended", close_code=code)
 
     def statistics(self) -> ServerStatistics:

@@ -195,9 +195,7 @@ class Supervisor:
         child.incarnation += 1
         child.scope = trio.CancelScope()
         child.done = trio.Event()
-        await self._nursery.start(
-            self._runner, child, child.scope, child.done, child.incarnation
-        )
+        await self._nursery.start(self._runner, child, child.scope, child.done, child.incarnation)
 
     async def _runner(
         self,
@@ -252,9 +250,6 @@ class Supervisor:
         return SupervisorStatistics(
             restarts=sum(c.restarts for c in kids),
             child_restarts=tuple((c.spec.name, c.restarts) for c in kids),
-            running=tuple(
-                c.spec.name for c in kids if c.done is not None and not c.done.is_set()
-            ),
+            running=tuple(c.spec.name for c in kids if c.done is not None and not c.done.is_set()),
             ended=tuple(c.spec.name for c in kids if c.ended),
         )
-

@@ -1,0 +1,108 @@
+"""``python -m rtvi_actors`` as a user runs it: help, the URL line, signals, exit status."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+URL = re.compile(r"ws://127\.0\.0\.1:(\d+)/ws")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def _start(*args: str) -> tuple[subprocess.Popen[str], str, list[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rtvi_actors", "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    for line in proc.stderr:
+        lines.append(line)
+        m = URL.search(line)
+        if m:
+            return proc, m.group(0), lines
+    proc.kill()
+    raise AssertionError("no URL line:\n" + "".join(lines))
+
+
+def test_help() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "rtvi_actors", "--help"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    for flag in ("--host", "--port", "--bot", "--log-format"):
+        assert flag in out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_start_signal_exit_zero(signum: signal.Signals) -> None:
+    proc, _url, lines = _start()
+    url_lines = [line for line in lines if "ws://" in line]
+    assert len(url_lines) == 1
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def test_sigterm_closes_a_live_session_with_1001() -> None:
+    proc, url, _ = _start("--log-format", "json")
+    codes: list[int] = []
+
+    async def client() -> None:
+        async with open_websocket_url(url) as ws:
+            await ws.send_message("ping")
+            assert await ws.get_message() == "ping"
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await ws.get_message()
+            except ConnectionClosed as closed:
+                codes.append(closed.reason.code)
+
+    try:
+        trio.run(client)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        proc.kill()
+    assert codes == [1001]
+    assert proc.returncode == 0, err
+    # JSON logs: every session line carries the session id
+    assert '"session_id"' in err
+
+
+def test_unavailable_bot_is_a_clear_error() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "rtvi_actors", "--bot", "local", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=15,
+    )
+    assert res.returncode == 2
+    assert "bot.unavailable" in res.stderr
+    assert "Traceback" not in res.stderr

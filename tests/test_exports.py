@@ -1,0 +1,15 @@
+"""Every curated public name exists, and nothing private leaks into ``__all__``."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("module", ["rtvi_actors", "supervisors", "actors", "rtvi_actors.testing"])
+def test_all_names_exist(module: str) -> None:
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.{name} is in __all__ but missing"
+        assert not name.startswith("_") or name == "__version__"
