@@ -9,6 +9,7 @@ One port serves everything: plain HTTP (the demo page, ``POST /start``) and the 
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -130,12 +131,8 @@ class Server:
         """
         async with trio.open_nursery() as nursery:
             listeners = await nursery.start(
-                lambda task_status: trio.serve_tcp(
-                    self._handle_stream,
-                    port,
-                    host=host,
-                    handler_nursery=nursery,
-                    task_status=task_status,
+                functools.partial(
+                    trio.serve_tcp, self._handle_stream, port, host=host, handler_nursery=nursery
                 )
             )
             task_status.started(listeners[0].socket.getsockname()[1])
@@ -213,9 +210,9 @@ class Server:
         if self._closing.is_set():
             return 503, b"shutting down\n"
         origin = request.headers.get("origin")
-        if self.allowed_origins is not None and origin is not None:
-            if origin not in self.allowed_origins:
-                return 403, b"origin not allowed\n"
+        allowed = self.allowed_origins
+        if allowed is not None and origin is not None and origin not in allowed:
+            return 403, b"origin not allowed\n"
         return None
 
     def _token_ok(self, request: HttpRequest) -> bool:
