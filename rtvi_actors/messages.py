@@ -104,15 +104,18 @@ class TextOut:
 class AudioOut:
     """Synthesized speech for response ``epoch``; stale once the session epoch moves on.
 
-    ``text`` optionally names the words this chunk voices, so the sink can report what the user
-    actually heard before a cut.
+    ``segment_id`` and ``text`` name the text segment (sentence) this chunk voices, and
+    ``segment_end`` marks its last chunk, so the sink can time text events to playout and
+    report what the user actually heard before a cut.
     """
 
     epoch: int
     pcm: bytes = attrs.field(repr=pcm_repr)
     sample_rate: int
     channels: int = 1
+    segment_id: str = ""
     text: str = ""
+    segment_end: bool = False
 
 
 BotSide: TypeAlias = TextOut | AudioOut

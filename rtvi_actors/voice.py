@@ -1,0 +1,247 @@
+"""Messages and events of the voice pipeline (transport → VAD/STT → turn → LLM → TTS → sender).
+
+Data messages flow along routed edges; events are published to subscribers (the observer and
+the turn/context controller). Bot-side messages carry the ``epoch`` of their response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, final
+
+import attrs
+
+__all__ = [
+    "BotSegment",
+    "BotSpoke",
+    "ClientRtvi",
+    "FunctionCallCancelled",
+    "FunctionCallFinished",
+    "FunctionCallRequested",
+    "FunctionCallResultIn",
+    "Generate",
+    "LlmDone",
+    "LlmStarted",
+    "LlmStopped",
+    "LlmText",
+    "RtviOut",
+    "SpeechDone",
+    "TtsStarted",
+    "TtsStopped",
+    "TtsText",
+    "UserTurn",
+    "VadStarted",
+    "VadStopped",
+]
+
+
+# --- transport <-> RTVI ------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ClientRtvi:
+    """One RTVI JSON message as received from the client (decoded by the RTVI actor)."""
+
+    data: str = attrs.field(repr=lambda s: s if len(s) < 200 else f"<{len(s)} chars>")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RtviOut:
+    """A server→client RTVI envelope (a JSON-ready dict), sent at once, never behind audio."""
+
+    envelope: Mapping[str, Any]
+
+
+# --- user turn ---------------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen(kw_only=True)
+class VadStarted:
+    """Raw voice activity began (before any turn logic)."""
+
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class VadStopped:
+    """Raw voice activity ended (before any turn logic)."""
+
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class UserTurn:
+    """The user's turn as it goes to the LLM (RTVI ``user-llm-text``)."""
+
+    text: str
+    at: float
+
+
+# --- bot side: LLM -----------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Generate:
+    """Run the LLM for response ``epoch`` on ``messages`` (OpenAI chat format)."""
+
+    epoch: int
+    messages: tuple[Mapping[str, Any], ...]
+    tools: tuple[Mapping[str, Any], ...] = ()
+    audio_response: bool = True
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LlmText:
+    """A streamed piece of the LLM's reply for response ``epoch``."""
+
+    epoch: int
+    text: str
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LlmDone:
+    """The LLM finished response ``epoch``; ``speak`` is False for text-only replies."""
+
+    epoch: int
+    speak: bool = True
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LlmStarted:
+    """Event: the LLM began response ``epoch``."""
+
+    epoch: int
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LlmStopped:
+    """Event: the LLM ended response ``epoch`` with ``text`` (the whole generated text)."""
+
+    epoch: int
+    text: str
+    at: float
+    interrupted: bool = False
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FunctionCallRequested:
+    """Event: the LLM asked for a tool call in response ``epoch``."""
+
+    epoch: int
+    call_id: str
+    name: str
+    arguments: Mapping[str, Any]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FunctionCallFinished:
+    """Event: a tool call got its result."""
+
+    epoch: int
+    call_id: str
+    name: str
+    result: Any
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FunctionCallCancelled:
+    """Event: a tool call was cancelled (interruption or timeout)."""
+
+    epoch: int
+    call_id: str
+    name: str
+    reason: str
+
+
+@final
+@attrs.frozen(kw_only=True)
+class FunctionCallResultIn:
+    """A client-executed tool's result (``llm-function-call-result``); never stale."""
+
+    call_id: str
+    name: str
+    result: Any
+
+
+# --- bot side: TTS and playout -----------------------------------------------------------------
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TtsText:
+    """A segment of text for TTS in response ``epoch`` (a sentence or clause)."""
+
+    epoch: int
+    text: str
+    segment_id: str
+    speak: bool = True
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SpeechDone:
+    """No more audio will follow for response ``epoch``."""
+
+    epoch: int
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TtsStarted:
+    """Event: TTS began producing audio for response ``epoch``."""
+
+    epoch: int
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TtsStopped:
+    """Event: TTS finished response ``epoch``."""
+
+    epoch: int
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class BotSegment:
+    """Event, timed to playout: progress of one text segment of response ``epoch``.
+
+    ``status`` is ``"new"`` (its audio starts playing), ``"completed"`` (played to its end) or
+    ``"unspoken"`` (text shown but never voiced).
+    """
+
+    epoch: int
+    segment_id: str
+    text: str
+    status: str
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class BotSpoke:
+    """Event: what the user actually heard of response ``epoch``.
+
+    ``complete`` is False when the reply was cut; ``text`` is then the heard prefix.
+    """
+
+    epoch: int
+    text: str
+    complete: bool
+    at: float
