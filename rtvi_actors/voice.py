@@ -12,6 +12,7 @@ from typing import Any, final
 import attrs
 
 __all__ = [
+    "AudioLevel",
     "BotSegment",
     "BotSpoke",
     "ClientRtvi",
@@ -24,11 +25,16 @@ __all__ = [
     "LlmStarted",
     "LlmStopped",
     "LlmText",
+    "LlmUsage",
+    "ObserverConfigure",
     "RtviOut",
+    "ServerEvent",
     "SpeechDone",
+    "SttUsage",
     "TtsStarted",
     "TtsStopped",
     "TtsText",
+    "TtsUsage",
     "UserTurn",
     "VadStarted",
     "VadStopped",
@@ -245,3 +251,68 @@ class BotSpoke:
     text: str
     complete: bool
     at: float
+
+
+# --- observability -----------------------------------------------------------------------------
+
+
+@final
+@attrs.frozen(kw_only=True)
+class AudioLevel:
+    """Event: the loudness (0..1) of the user's (``source="user"``) or bot's audio."""
+
+    source: str
+    level: float
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class LlmUsage:
+    """Event: tokens used by one LLM response."""
+
+    processor: str
+    model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TtsUsage:
+    """Event: characters synthesized by one TTS request."""
+
+    processor: str
+    model: str | None
+    characters: int
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class SttUsage:
+    """Event: seconds of audio transcribed by one STT request."""
+
+    processor: str
+    model: str | None
+    seconds: float
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ServerEvent:
+    """A server→client RTVI message object (from :mod:`rtvi_actors.protocol`) produced by the
+    observer, for the RTVI actor to gate by client version and send."""
+
+    message: Any
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ObserverConfigure:
+    """Event: change observer parameters at run time (server side only); ``changes`` maps
+    parameter names to new values."""
+
+    changes: Mapping[str, Any]
