@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "UserStoppedSpeaking": "messages",
     "UserText": "messages",
     "is_stale": "messages",
+    "bot_side": "messages",
     "GraphStatistics": "session_graph",
     "SessionGraph": "session_graph",
 }
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
         UserStartedSpeaking,
         UserStoppedSpeaking,
         UserText,
+        bot_side,
         is_stale,
     )
     from .session_graph import GraphStatistics, SessionGraph
@@ -120,5 +122,6 @@ __all__ = [
     "UserStoppedSpeaking",
     "UserText",
     "__version__",
+    "bot_side",
     "is_stale",
 ]

@@ -4,17 +4,19 @@ Messages are immutable, keyword-only attrs classes. Two families matter to the r
 
 * **User-side** messages (microphone audio, transcripts, user text) have no ``epoch`` and are
   never stale: an interruption never discards what the user said.
-* **Bot-side** messages carry the ``epoch`` of the response they belong to. When the session's
-  epoch moves on (an interruption), queued bot-side messages of older epochs are dropped, and
-  counted, as they are dequeued.
+* **Bot-side** messages (classes decorated with :func:`bot_side`) carry the ``epoch`` of the
+  response they belong to. When the session's epoch moves on (an interruption), queued
+  bot-side messages of older epochs are dropped, and counted, as they are dequeued.
 
 Events are messages too; they are *published* (broadcast, never blocking) instead of routed.
+An event may name an epoch (``BotStoppedSpeaking(epoch=...)``) but is never stale: it reports
+what happened.
 Times are ``trio.current_time()`` floats, so virtual time works everywhere.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final, TypeAlias, final
+from typing import Any, TypeAlias, TypeVar, final
 
 import attrs
 
@@ -34,9 +36,21 @@ __all__ = [
     "UserStartedSpeaking",
     "UserStoppedSpeaking",
     "UserText",
+    "bot_side",
     "is_stale",
     "pcm_repr",
 ]
+
+
+_T = TypeVar("_T", bound=type)
+
+
+def bot_side(cls: _T) -> _T:
+    """Mark a message class as bot-side: it has an ``epoch`` and goes stale on interruption."""
+    if "epoch" not in attrs.fields_dict(cls):
+        raise TypeError(f"bot-side message {cls.__name__} needs an epoch field")
+    cls.__bot_side__ = True  # type: ignore[attr-defined]
+    return cls
 
 
 def pcm_repr(data: bytes) -> str:
@@ -91,6 +105,7 @@ class TextIn:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class TextOut:
     """A text payload for the client, belonging to response ``epoch``."""
@@ -100,6 +115,7 @@ class TextOut:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class AudioOut:
     """Synthesized speech for response ``epoch``; stale once the session epoch moves on.
@@ -119,7 +135,7 @@ class AudioOut:
 
 
 BotSide: TypeAlias = TextOut | AudioOut
-"""The built-in bot-side messages. Any message class with an ``epoch`` field is bot-side."""
+"""The built-in bot-side messages of this module (the voice pipeline adds more)."""
 
 
 # --- events: published to subscribers, never blocking ----------------------------------------
@@ -205,14 +221,6 @@ class Metric:
     model: str | None = None
 
 
-_NO_EPOCH: Final = None
-
-
 def is_stale(msg: Any, epoch: int) -> bool:
-    """Tell whether ``msg`` belongs to a response older than ``epoch``.
-
-    A message is bot-side when it has an integer ``epoch`` attribute; everything else is
-    user-side and never stale.
-    """
-    e = getattr(msg, "epoch", _NO_EPOCH)
-    return e is not None and e < epoch
+    """Tell whether ``msg`` is a bot-side message of a response older than ``epoch``."""
+    return getattr(msg, "__bot_side__", False) and msg.epoch < epoch

@@ -11,6 +11,8 @@ from typing import Any, final
 
 import attrs
 
+from .messages import bot_side
+
 __all__ = [
     "AudioLevel",
     "BotSegment",
@@ -92,6 +94,7 @@ class UserTurn:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class Generate:
     """Run the LLM for response ``epoch`` on ``messages`` (OpenAI chat format)."""
@@ -103,6 +106,7 @@ class Generate:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class LlmText:
     """A streamed piece of the LLM's reply for response ``epoch``."""
@@ -112,6 +116,7 @@ class LlmText:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class LlmDone:
     """The LLM finished response ``epoch``; ``speak`` is False for text-only replies."""
@@ -187,6 +192,7 @@ class FunctionCallResultIn:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class TtsText:
     """A segment of text for TTS in response ``epoch`` (a sentence or clause)."""
@@ -198,6 +204,7 @@ class TtsText:
 
 
 @final
+@bot_side
 @attrs.frozen(kw_only=True)
 class SpeechDone:
     """No more audio will follow for response ``epoch``."""
