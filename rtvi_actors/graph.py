@@ -91,6 +91,7 @@ class Graph:
         self._routes: list[_Route] = []
         self._discards: set[tuple[type, str]] = set()
         self._subs: list[tuple[str, type]] = []
+        self._inlets: list[tuple[str, type]] = []
 
     def add(
         self,
@@ -171,6 +172,12 @@ class Graph:
             self._subs.append((dst, t))
         return self
 
+    def inlet(self, dst: str, *msg_types: type) -> Graph:
+        """Let the session inject these types into ``dst`` (``Session.queue``), never blocking."""
+        for t in msg_types:
+            self._inlets.append((dst, t))
+        return self
+
     @property
     def names(self) -> tuple[str, ...]:
         """Actor names in the order they were added (the start order)."""
@@ -229,6 +236,11 @@ class Graph:
                 problems.append(f"subscribe {t.__name__}: {dst!r} does not accept it")
             if not any(issubclass(p, t) or issubclass(t, p) for p in published):
                 problems.append(f"subscribe {t.__name__}: no actor publishes it")
+        for dst, t in self._inlets:
+            if dst not in nodes:
+                problems.append(f"inlet {t.__name__}: no actor named {dst!r}")
+            elif not _covers(nodes[dst].accepts, t):
+                problems.append(f"inlet {t.__name__}: {dst!r} does not accept it")
         cycle = self._blocking_cycle()
         if cycle:
             problems.append("blocking edges form a cycle: " + " -> ".join(cycle))
@@ -284,5 +296,7 @@ class Graph:
         return SessionGraph(self, session_id=session_id)
 
     # read access for SessionGraph
-    def _spec(self) -> tuple[dict[str, _Node], list[_Route], list[tuple[str, type]]]:
-        return dict(self._nodes), list(self._routes), list(self._subs)
+    def _spec(
+        self,
+    ) -> tuple[dict[str, _Node], list[_Route], list[tuple[str, type]], list[tuple[str, type]]]:
+        return dict(self._nodes), list(self._routes), list(self._subs), list(self._inlets)

@@ -86,11 +86,16 @@ class Transcript:
 @final
 @attrs.frozen(kw_only=True)
 class UserText:
-    """Text the user typed (RTVI ``send-text``) or a server-injected user turn."""
+    """Text the user typed (RTVI ``send-text`` / ``send-file``) or a server-injected user turn.
+
+    ``files`` holds OpenAI-style content parts (``image_url`` / ``file``) that go with the text.
+    """
 
     text: str
     run_immediately: bool = True
     audio_response: bool = True
+    files: tuple[Any, ...] = ()
+    request_id: str | None = None
 
 
 @final

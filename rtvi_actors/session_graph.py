@@ -50,7 +50,7 @@ class SessionGraph:
     """
 
     def __init__(self, graph: Graph, *, session_id: str = "") -> None:
-        nodes, routes, subs = graph._spec()
+        nodes, routes, subs, inlets = graph._spec()
         self.session_id = session_id
         self.control = SessionControl()
         self.nodes: dict[str, _Node] = nodes
@@ -81,6 +81,10 @@ class SessionGraph:
                     if issubclass(published, t):
                         table[published].append(dst)
                         self._connect(src, dst)
+        self._inlets: dict[str, tuple[type, ...]] = {}
+        for dst, t in inlets:
+            self._inlets[dst] = (*self._inlets.get(dst, ()), t)
+            self._connect(SESSION, dst)
         for mb in self.mailboxes.values():
             mb.send.close()  # only the producers' clones keep a mailbox open now
         # A mailbox fed only by the session (a pure session-event subscriber) stays open until
@@ -176,6 +180,32 @@ class SessionGraph:
                         mailbox.sent += 1
                 return
         raise TypeError(f"the session does not publish {type(event).__name__}")
+
+    def inject(self, dst: str, msg: Any) -> bool:
+        """Put ``msg`` into ``dst``'s mailbox from outside the graph, never blocking.
+
+        Returns:
+            True when delivered; False when the mailbox is full (counted as an overflow) or
+            its input has ended.
+
+        Raises:
+            TypeError: ``dst`` has no inlet for ``type(msg)`` (see ``Graph.inlet``).
+        """
+        if not isinstance(msg, self._inlets.get(dst, ())):
+            raise TypeError(f"no inlet for {type(msg).__name__} into {dst!r}")
+        chan = self._producer.get((SESSION, dst))
+        if chan is None:
+            return False
+        mailbox = self.mailboxes[dst]
+        try:
+            chan.send_nowait(msg)
+        except trio.WouldBlock:
+            mailbox.count_overflow(SESSION, msg)
+            return False
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return False
+        mailbox.sent += 1
+        return True
 
     def interrupt(self, reason: str) -> int:
         """Start a new epoch now: see :meth:`SessionControl.interrupt`. Returns the new epoch."""

@@ -1,0 +1,342 @@
+"""The RTVI actor: client requests in, server messages out — the session's only RTVI writer.
+
+It owns the order of everything the client sees: replies, ``bot-ready`` and the observer's
+events all leave through it, so ``bot-ready`` always precedes events caused by later
+messages. The protocol state (:class:`~rtvi_actors.protocol.RtviProtocol`) is owned by the
+session's ``rtvi`` handle, so it survives a restart of this actor.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any, final
+
+import attrs
+import trio
+
+from rtvi_actors import (
+    Actor,
+    AudioIn,
+    BotStartedSpeaking,
+    BotStoppedSpeaking,
+    Context,
+    UserText,
+)
+from rtvi_actors import protocol as p
+from rtvi_actors.session import RtviHandle
+from rtvi_actors.voice import (
+    ClientRtvi,
+    FunctionCallResultIn,
+    LlmStarted,
+    LlmStopped,
+    ObserverConfigure,
+    RtviOut,
+    ServerEvent,
+)
+
+__all__ = ["ClientMessageView", "RtviActor", "iso_now"]
+
+
+def iso_now() -> str:
+    """The current UTC time in ISO-8601 with milliseconds (message content only)."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ClientMessageView:
+    """What ``on_client_message`` handlers get: the request ``id``, its ``type`` (``t``)
+    and ``data`` (``d``)."""
+
+    id: str
+    type: str
+    data: Any
+
+
+class RtviActor(Actor):
+    """Decode client RTVI messages, run the protocol, carry out its effects, send replies
+    and the observer's events.
+
+    Args:
+        handle: the session's ``rtvi`` handle (application handlers and settings).
+        drain_grace: after ``disconnect-bot``, how long the bot may finish speaking before the
+            session ends.
+        debug: send internal error text to the client (never in production).
+        now_iso: the clock for message timestamps (tests pass a fixed one).
+    """
+
+    accepts = (
+        ClientRtvi,
+        ServerEvent,
+        BotStartedSpeaking,
+        BotStoppedSpeaking,
+        LlmStarted,
+        LlmStopped,
+    )
+    emits = (RtviOut, UserText, FunctionCallResultIn, AudioIn)
+    publishes = (ObserverConfigure,)
+
+    def __init__(
+        self,
+        handle: RtviHandle,
+        *,
+        drain_grace: float = 10.0,
+        debug: bool = False,
+        now_iso: Callable[[], str] = iso_now,
+    ) -> None:
+        self.rtvi = handle
+        self.drain_grace = drain_grace
+        self.debug = debug
+        self.now_iso = now_iso
+        self._ctx: Context | None = None
+        self._speaking = False
+        self._generating = False
+        self._idle = trio.Event()
+        self._idle.set()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def started(self, ctx: Context) -> None:
+        self._ctx = ctx
+        if self.rtvi.state is None:
+            opts = self.rtvi.options
+            legacy = p.LegacyServices()
+            for service in self.rtvi.services:
+                legacy.register_service(service)
+            for action in self.rtvi.actions:
+                legacy.register_action(action)
+            self.rtvi.state = p.RtviProtocol(
+                legacy=legacy,
+                legacy_enabled=opts.get("legacy_enabled", True),
+                about=opts.get("about"),
+                capabilities=opts.get(
+                    "capabilities",
+                    p.BotCapabilities(
+                        audio_in=True,
+                        audio_out=True,
+                        video_in=False,
+                        video_out=False,
+                        screen_in=False,
+                        metrics=True,
+                    ),
+                ),
+            )
+        self.rtvi.backend = self
+
+    @property
+    def protocol(self) -> p.RtviProtocol:
+        """The session's protocol state."""
+        assert self.rtvi.state is not None
+        return self.rtvi.state
+
+    # -- messages -------------------------------------------------------------------------------
+
+    async def handle(self, msg: Any, ctx: Context) -> None:
+        match msg:
+            case ClientRtvi(data=data):
+                await self._run(self.protocol.receive_text(data), ctx)
+            case ServerEvent(message=message):
+                await self._send_all(self.protocol.send(message), ctx)
+            case BotStartedSpeaking():
+                self._set_busy(speaking=True)
+            case BotStoppedSpeaking():
+                self._set_busy(speaking=False)
+            case LlmStarted():
+                self._set_busy(generating=True)
+            case LlmStopped():
+                self._set_busy(generating=False)
+
+    def _set_busy(self, *, speaking: bool | None = None, generating: bool | None = None) -> None:
+        if speaking is not None:
+            self._speaking = speaking
+        if generating is not None:
+            self._generating = generating
+        if self._speaking or self._generating:
+            if self._idle.is_set():
+                self._idle = trio.Event()
+        else:
+            self._idle.set()
+
+    async def _run(self, outputs: list[p.Output], ctx: Context) -> None:
+        handshake = False
+        for out in outputs:
+            if isinstance(out, p.Outgoing):
+                await self._send(out, ctx)
+            elif isinstance(out, p.Handshake):
+                handshake = True
+            else:
+                await self._effect(out, ctx)
+        if handshake:
+            ctx.start_soon(self.rtvi.fire, "on_client_ready", self.rtvi)
+
+    async def _effect(self, fx: Any, ctx: Context) -> None:
+        match fx:
+            case p.UserText():
+                await self._send_event(
+                    p.UserInput(
+                        text=fx.content,
+                        input_type="chat",
+                        timestamp=self.now_iso(),
+                        final=True,
+                        msg_id=fx.request_id,
+                    ),
+                    ctx,
+                )
+                await ctx.emit(
+                    UserText(
+                        text=fx.content,
+                        run_immediately=fx.run_immediately,
+                        audio_response=fx.audio_response,
+                        request_id=fx.request_id,
+                    )
+                )
+            case p.UserFile(message=m):
+                await ctx.emit(
+                    UserText(
+                        text=m.content,
+                        run_immediately=m.run_immediately,
+                        audio_response=m.audio_response,
+                        files=(_file_part(m.file),),
+                        request_id=fx.request_id,
+                    )
+                )
+            case p.DisconnectRequested():
+                ctx.start_soon(self._drain, ctx)
+            case p.ClientRequest():
+                view = ClientMessageView(id=fx.request_id, type=fx.t, data=fx.d)
+                if not self.rtvi.has_handlers("on_client_message"):
+                    await self._send(
+                        self.protocol.respond_error(
+                            fx.request_id, f"no handler for client-message type {fx.t!r}"
+                        ),
+                        ctx,
+                    )
+                    return
+                ctx.start_soon(self._client_message, view)
+            case p.FunctionCallResult():
+                await ctx.emit(
+                    FunctionCallResultIn(
+                        call_id=fx.tool_call_id, name=fx.function_name, result=fx.result
+                    )
+                )
+            case p.DtmfPressed():
+                ctx.start_soon(self.rtvi.fire, "on_dtmf", self.rtvi, fx.buttons)
+            case p.AudioReceived():
+                if fx.sample_rate == 16000 and fx.num_channels == 1:
+                    await ctx.emit(AudioIn(pcm=fx.audio, sample_rate=16000))
+                else:
+                    ctx.log.warning("rtvi.raw_audio_format", rate=fx.sample_rate)
+            case p.UiMessage():
+                ctx.start_soon(self.rtvi.fire, "on_ui_message", self.rtvi, fx.message)
+            case p.ApplyConfig():
+                await self._apply_config(fx, ctx)
+            case p.RunAction():
+                await self._run_action(fx, ctx)
+            case _:
+                ctx.log.warning("rtvi.unhandled_effect", effect=type(fx).__name__)
+
+    async def _client_message(self, view: ClientMessageView) -> None:
+        failed = await self.rtvi.fire("on_client_message", self.rtvi, view)
+        if failed and self._ctx is not None:
+            try:
+                out = self.protocol.respond_error(view.id, "the server failed to handle it")
+                await self._send(out, self._ctx)
+            except p.LocalProtocolError:
+                pass
+
+    async def _apply_config(self, fx: p.ApplyConfig, ctx: Context) -> None:
+        plan = fx.plan
+        try:
+            if plan.interrupt:
+                try:
+                    ctx.interrupt("update-config")
+                except PermissionError:
+                    ctx.log.warning("rtvi.cannot_interrupt", reason="update-config")
+            for step in plan.steps:
+                if step.handler is not None:
+                    await step.handler(step.service, step.option)
+        except Exception as exc:
+            await self._run(self.protocol.config_failed(fx, self._safe(exc)), ctx)
+            return
+        await self._run(self.protocol.config_applied(fx), ctx)
+
+    async def _run_action(self, fx: p.RunAction, ctx: Context) -> None:
+        handler = fx.plan.handler
+        try:
+            result = (
+                None
+                if handler is None
+                else await handler(fx.plan.action.service, fx.plan.arguments)
+            )
+        except Exception as exc:
+            await self._run(self.protocol.action_failed(fx, self._safe(exc)), ctx)
+            return
+        await self._run(self.protocol.action_completed(fx, result), ctx)
+
+    def _safe(self, exc: BaseException) -> str:
+        return f"{type(exc).__name__}: {exc}" if self.debug else type(exc).__name__
+
+    async def _drain(self, ctx: Context) -> None:
+        """``disconnect-bot``: let the bot finish speaking (bounded), then end the session."""
+        await self.rtvi.fire("on_client_disconnect_requested", self.rtvi)
+        with trio.move_on_after(self.drain_grace):
+            await self._idle.wait()
+        ctx.log.info("rtvi.disconnect_bot", drained=not (self._speaking or self._generating))
+        ctx.stop()
+
+    # -- sending --------------------------------------------------------------------------------
+
+    async def _send(self, out: p.Outgoing, ctx: Context) -> None:
+        await ctx.emit(RtviOut(envelope=out.to_dict()))
+
+    async def _send_all(self, outs: list[p.Outgoing], ctx: Context) -> None:
+        for out in outs:
+            await self._send(out, ctx)
+
+    async def _send_event(self, message: Any, ctx: Context) -> None:
+        await self._send_all(self.protocol.send(message), ctx)
+
+    # -- the backend of session.rtvi ------------------------------------------------------------
+
+    def _require_ctx(self) -> Context:
+        if self._ctx is None:
+            raise RuntimeError("the RTVI actor is not running")
+        return self._ctx
+
+    async def set_bot_ready(self) -> None:
+        await self._run(self.protocol.bot_ready(), self._require_ctx())
+
+    async def send_server_message(self, data: Any) -> None:
+        await self._send_event(p.ServerMessage(data=data), self._require_ctx())
+
+    async def send_server_response(self, request_id: str, data: Any = None) -> None:
+        await self._send(self.protocol.respond(request_id, data), self._require_ctx())
+
+    async def send_error_response(self, request_id: str, error: str) -> None:
+        await self._send(self.protocol.respond_error(request_id, error), self._require_ctx())
+
+    async def send_error(self, error: str, *, fatal: bool = False) -> None:
+        await self._send_event(p.Error(error=error, fatal=fatal), self._require_ctx())
+
+    def interrupt_bot(self) -> None:
+        self._require_ctx().interrupt("rtvi.interrupt_bot")
+
+    def configure_observer(self, changes: dict[str, Any]) -> None:
+        self._require_ctx().publish(ObserverConfigure(changes=changes))
+
+
+def _file_part(file: p.RtviFile) -> dict[str, Any]:
+    """An OpenAI-style content part for a ``send-file`` file."""
+    source = file.source
+    if isinstance(source, p.FileSourceUrl):
+        url = source.url
+    else:
+        url = (
+            source.data
+            if source.data.startswith("data:")
+            else (f"data:{file.format};base64,{source.data}")
+        )
+    if file.format.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": url}}
+    return {"type": "file", "file": {"filename": file.name or "file", "file_data": url}}
