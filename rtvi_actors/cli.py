@@ -21,11 +21,11 @@ __all__ = ["BOTS", "main", "parse_args", "serve"]
 
 BOTS: dict[str, str] = {
     "echo": "text echo over WebSocket text frames (runtime smoke test)",
-    "scripted": "deterministic voice bot with fakes, no models (arrives with the transport)",
+    "scripted": "deterministic voice bot with fakes, no models",
     "local": "offline voice bot: Silero VAD, Whisper, demo responder, Piper (arrives with the "
     "voice pipeline)",
 }
-AVAILABLE_BOTS = ("echo",)
+AVAILABLE_BOTS = ("echo", "scripted")
 DEFAULT_BOT = "echo"
 
 
@@ -60,10 +60,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def _session_handler(bot: str, debug: bool) -> Callable[[Any, str], Any]:
     from actors.echo import build_echo_graph  # composition root: lazy imports
-    from supervisors import graph_session
+    from supervisors import bot_session, graph_session
 
     if bot == "echo":
         return graph_session(build_echo_graph, debug=debug)
+    if bot == "scripted":
+        from actors.bots import VoiceConfig, scripted_bot
+
+        config = VoiceConfig(debug=debug)
+        return bot_session(lambda session: scripted_bot(session, config), debug=debug)
     raise SystemExit(
         f"bot {bot!r} is not available in this version; available: {', '.join(AVAILABLE_BOTS)}"
     )

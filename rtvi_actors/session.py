@@ -153,9 +153,13 @@ class TransportHandle(EventHandlers):
 class Session:
     """One client session: its id, connection, graph and the application hooks."""
 
-    def __init__(self, session_id: str, conn: Any = None) -> None:
+    def __init__(
+        self, session_id: str, conn: Any = None, params: dict[str, str] | None = None
+    ) -> None:
         self.id = session_id
         self.conn = conn
+        self.params: dict[str, str] = dict(params or {})
+        """The connection's query parameters (``?framing=json``, ...)."""
         self.rtvi = RtviHandle()
         self.transport = TransportHandle()
         self.graph: SessionGraph | None = None

@@ -109,10 +109,12 @@ class Generate:
 @bot_side
 @attrs.frozen(kw_only=True)
 class LlmText:
-    """A streamed piece of the LLM's reply for response ``epoch``."""
+    """A streamed piece of the LLM's reply for response ``epoch``; ``speak`` is False for
+    text-only replies (``audio_response: false``)."""
 
     epoch: int
     text: str
+    speak: bool = True
 
 
 @final

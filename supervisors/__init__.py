@@ -21,7 +21,13 @@ from .server import (
     ServerStatistics,
     SessionHandler,
 )
-from .session import DEFAULT_SESSION_BUDGET, graph_session, run_session, safe_error
+from .session import (
+    DEFAULT_SESSION_BUDGET,
+    bot_session,
+    graph_session,
+    run_session,
+    safe_error,
+)
 from .supervisor import RestartIntensityExceeded, Supervisor, SupervisorStatistics
 
 __all__ = [
@@ -45,6 +51,7 @@ __all__ = [
     "Strategy",
     "Supervisor",
     "SupervisorStatistics",
+    "bot_session",
     "decide",
     "graph_session",
     "run_session",

@@ -8,11 +8,12 @@ from typing import Any
 import trio
 
 from rtvi_actors import Graph, SessionGraph, StageFailed, StageRestarted
+from rtvi_actors.session import Session
 
 from .policy import ChildSpec, Restart, RestartBudget, Strategy
-from .supervisor import Supervisor
+from .supervisor import RestartIntensityExceeded, Supervisor
 
-__all__ = ["DEFAULT_SESSION_BUDGET", "graph_session", "run_session", "safe_error"]
+__all__ = ["DEFAULT_SESSION_BUDGET", "bot_session", "graph_session", "run_session", "safe_error"]
 
 DEFAULT_SESSION_BUDGET = RestartBudget(max_restarts=3, period=30.0)
 """A burst of 3 stage restarts within 30 s is survivable; a fourth ends the session."""
@@ -107,5 +108,62 @@ def graph_session(
     async def handler(conn: Any, session_id: str) -> None:
         graph = build_graph(conn).build(session_id=session_id)
         await run_session(graph, strategy=strategy, budget=budget, debug=debug)
+
+    return handler
+
+
+def _query(path: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl
+
+    return dict(parse_qsl(path.split("?", 1)[1])) if "?" in path else {}
+
+
+async def _send_fatal(conn: Any, session: Session, error: str) -> None:
+    """Tell the client the session failed (RTVI ``error``, fatal), in its framing."""
+    from rtvi_actors.protocol import Error, RtviText, encode_text, serialize
+
+    text = encode_text(Error(error=error, fatal=True))
+    payload: bytes | str = text
+    if session.params.get("framing", "protobuf") != "json":
+        payload = serialize(RtviText(data=text))
+    with trio.move_on_after(1.0):
+        try:
+            await conn.send_message(payload)
+        except Exception:  # the peer may be gone already: nothing more to tell
+            pass
+
+
+def bot_session(
+    build: Callable[[Session], Graph],
+    *,
+    strategy: Strategy = Strategy.ONE_FOR_ONE,
+    budget: RestartBudget = DEFAULT_SESSION_BUDGET,
+    debug: bool = False,
+) -> Callable[[Any, str], Awaitable[None]]:
+    """Turn a bot (``build(session) -> Graph``) into a server session handler.
+
+    The handler creates the :class:`~rtvi_actors.session.Session`, builds and runs its graph
+    under :func:`run_session`, and fires the transport hooks ``on_client_connected`` and
+    ``on_client_disconnected`` around it. ``session.cancel()`` ends the session normally.
+    When the restart budget is spent, the client is sent a fatal RTVI ``error`` before the
+    server closes the connection with 1011.
+    """
+
+    async def handler(conn: Any, session_id: str) -> None:
+        session = Session(session_id, conn, _query(getattr(conn, "path", "") or ""))
+        graph = build(session).build(session_id=session_id)
+        session.graph = graph
+        with session.cancel_scope:
+            await session.transport.fire("on_client_connected", session.transport, session)
+            try:
+                await run_session(graph, strategy=strategy, budget=budget, debug=debug)
+            except RestartIntensityExceeded as exc:
+                await _send_fatal(conn, session, safe_error(exc.__cause__, debug=debug))
+                raise
+            finally:
+                with trio.move_on_after(2.0, shield=True):
+                    await session.transport.fire(
+                        "on_client_disconnected", session.transport, session
+                    )
 
     return handler

@@ -1,0 +1,288 @@
+"""Bot graphs: the standard voice session graph, and the ready-made bots.
+
+A bot is a function ``build(session) -> Graph``. :func:`voice_graph` wires the standard
+stages around any engines; :func:`scripted_bot` is the deterministic, model-free bot
+(``python -m rtvi_actors --bot scripted``).
+
+The standard graph::
+
+    ws_in ──AudioIn──▶ vad ──AudioIn, VadStarted/Stopped──▶ stt ──Transcript──▶ turn
+      │                 ▲                                                      │ Generate
+      │ ClientRtvi      │ AudioIn (raw-audio)                                  ▼
+      ▼                 │                                                     llm
+    rtvi ──UserText, FunctionCallResultIn──▶ turn              LlmText, LlmDone │
+      ▲ ServerEvent                                                            ▼
+    observer ◀── events (speaking, transcripts, LLM/TTS, metrics, errors)     tts
+    rtvi ──RtviOut──▶ ws_msg                          AudioOut, SpeechDone ──▶ ws_audio
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, final
+
+import attrs
+
+from rtvi_actors import (
+    AudioIn,
+    AudioOut,
+    BotStartedSpeaking,
+    BotStoppedSpeaking,
+    Graph,
+    Interrupted,
+    Mailbox,
+    Metric,
+    Overflow,
+    StageFailed,
+    StageRestarted,
+    Transcript,
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    UserText,
+)
+from rtvi_actors.session import Session
+from rtvi_actors.voice import (
+    AudioLevel,
+    BotSegment,
+    BotSpoke,
+    ClientRtvi,
+    FunctionCallCancelled,
+    FunctionCallFinished,
+    FunctionCallRequested,
+    FunctionCallResultIn,
+    Generate,
+    LlmDone,
+    LlmStarted,
+    LlmStopped,
+    LlmText,
+    LlmUsage,
+    ObserverConfigure,
+    RtviOut,
+    ServerEvent,
+    SpeechDone,
+    SttUsage,
+    TtsStarted,
+    TtsStopped,
+    TtsUsage,
+    UserTurn,
+    VadStarted,
+    VadStopped,
+)
+
+from .context import Conversation
+from .llm import LlmActor
+from .playout import WsAudioSender
+from .rtvi import RtviActor
+from .stt import SttActor
+from .transport import TransportCounters, WsMessageSender, WsReceiver
+from .tts import TtsActor
+from .turn import Function, RunLlm, TurnActor, TurnPolicy
+from .vad import VadActor
+
+__all__ = ["OBSERVED_EVENTS", "VoiceConfig", "scripted_bot", "voice_graph"]
+
+OBSERVED_EVENTS: tuple[type, ...] = (
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    VadStarted,
+    VadStopped,
+    Transcript,
+    UserTurn,
+    LlmStarted,
+    LlmText,
+    LlmStopped,
+    TtsStarted,
+    TtsStopped,
+    BotStartedSpeaking,
+    BotStoppedSpeaking,
+    BotSegment,
+    Interrupted,
+    FunctionCallRequested,
+    FunctionCallFinished,
+    FunctionCallCancelled,
+    AudioLevel,
+    Metric,
+    LlmUsage,
+    TtsUsage,
+    SttUsage,
+    StageRestarted,
+    StageFailed,
+    ObserverConfigure,
+)
+"""Every event the observer turns into RTVI messages."""
+
+
+@final
+@attrs.frozen(kw_only=True)
+class VoiceConfig:
+    """Options of the standard voice graph.
+
+    Args:
+        framing: ``"protobuf"`` (the official web client) or ``"json"``; ``None`` takes the
+            connection's ``?framing=`` query parameter, else protobuf.
+        lead: how far audio may run ahead of real time at the client (the barge-in tail).
+        chunk_ms: audio chunk length sent to the client.
+        system_prompt: the LLM's system message.
+        tools: OpenAI function-tool schemas offered to the LLM.
+        functions: how each tool runs (server handler, or client-executed).
+        turn_policy: barge-in rules.
+        vad_params: VAD thresholds (``actors.engines.VadParams``).
+        vad_blocking: run the VAD engine in a worker thread (model-based engines).
+        enable_rtvi: speak RTVI (the RTVI actor, observer and message sender).
+        observer_params: an ``ObserverParams`` for the observer.
+        drain_grace: how long ``disconnect-bot`` lets the bot finish speaking.
+        debug: internal error text goes to clients (never in production).
+    """
+
+    framing: str | None = None
+    lead: float = 0.08
+    chunk_ms: int = 40
+    system_prompt: str | None = None
+    tools: tuple[Mapping[str, Any], ...] = ()
+    functions: Mapping[str, Function] = attrs.field(factory=dict)
+    turn_policy: TurnPolicy = attrs.field(factory=TurnPolicy)
+    vad_params: Any = None
+    vad_blocking: bool = False
+    enable_rtvi: bool = True
+    observer_params: Any = None
+    drain_grace: float = 10.0
+    debug: bool = False
+
+
+def voice_graph(
+    session: Session,
+    *,
+    vad: Callable[[], Any],
+    stt: Any,
+    llm: Any,
+    tts: Any,
+    config: VoiceConfig | None = None,
+    extra: Iterable[Callable[[Graph], None]] = (),
+) -> Graph:
+    """The standard voice session graph around the given engines.
+
+    Args:
+        session: the session (its connection, ``rtvi`` handle and data).
+        vad: a factory of VAD engines; ``stt``, ``llm``, ``tts``: engines.
+        config: options (see :class:`VoiceConfig`).
+        extra: callables that add or rewire stages (custom stages) before validation.
+
+    The conversation and transport counters are kept in ``session.data``.
+    """
+    cfg = config or VoiceConfig()
+    framing = cfg.framing or session.params.get("framing", "protobuf")
+    if framing not in ("protobuf", "json"):
+        framing = "protobuf"
+    cfg = attrs.evolve(cfg, framing=framing)
+    conn = session.conn
+    counters = session.data.setdefault("transport", TransportCounters())
+    conversation = session.data.setdefault(
+        "conversation", Conversation(cfg.system_prompt, cfg.tools)
+    )
+    g = Graph()
+    g.add("ws_in", _partial(WsReceiver, conn, counters, framing=cfg.framing), significant=True)
+    g.add(
+        "vad",
+        _partial(VadActor, vad, cfg.vad_params, blocking=cfg.vad_blocking),
+        mailbox=Mailbox(64, Overflow.DROP_NEWEST),
+    )
+    g.add("stt", SttActor, stt, mailbox=Mailbox(256))
+    g.add(
+        "turn",
+        TurnActor,
+        conversation,
+        cfg.turn_policy,
+        cfg.functions,
+        can_interrupt=True,
+        mailbox=Mailbox(256),
+    )
+    g.add(
+        "llm",
+        _partial(LlmActor, llm, debug=cfg.debug),
+        interrupt_on_restart=True,
+        mailbox=Mailbox(4),
+    )
+    g.add("tts", TtsActor, tts, interrupt_on_restart=True, mailbox=Mailbox(64))
+    g.add(
+        "ws_audio",
+        _partial(
+            WsAudioSender, conn, counters, framing=cfg.framing, lead=cfg.lead, chunk_ms=cfg.chunk_ms
+        ),
+        significant=True,
+        interrupt_on_restart=True,
+        mailbox=Mailbox(16),
+    )
+    g.route(AudioIn, "ws_in", "vad")
+    g.route(AudioIn, "vad", "stt").route(VadStarted, "vad", "stt").route(VadStopped, "vad", "stt")
+    g.route(Transcript, "stt", "turn")
+    g.route(Generate, "turn", "llm")
+    g.route(LlmText, "llm", "tts").route(LlmDone, "llm", "tts")
+    g.route(AudioOut, "tts", "ws_audio").route(SpeechDone, "tts", "ws_audio")
+    g.subscribe(
+        "turn",
+        UserStartedSpeaking,
+        UserStoppedSpeaking,
+        BotStartedSpeaking,
+        BotStoppedSpeaking,
+        BotSpoke,
+        LlmStarted,
+        LlmStopped,
+        FunctionCallRequested,
+        Interrupted,
+    )
+    g.inlet("turn", RunLlm, UserText)
+    if cfg.enable_rtvi:
+        from .observer import ObserverActor
+
+        g.add(
+            "rtvi",
+            _partial(RtviActor, session.rtvi, drain_grace=cfg.drain_grace, debug=cfg.debug),
+            significant=True,
+            can_interrupt=True,
+            mailbox=Mailbox(256),
+        )
+        g.add("observer", ObserverActor, cfg.observer_params, mailbox=Mailbox(1024))
+        g.add(
+            "ws_msg",
+            _partial(WsMessageSender, conn, counters, framing=cfg.framing),
+            significant=True,
+            mailbox=Mailbox(256),
+        )
+        g.route(ClientRtvi, "ws_in", "rtvi")
+        g.route(UserText, "rtvi", "turn").route(FunctionCallResultIn, "rtvi", "turn")
+        g.route(AudioIn, "rtvi", "vad")
+        g.route(ServerEvent, "observer", "rtvi")
+        g.route(RtviOut, "rtvi", "ws_msg")
+        g.subscribe("rtvi", BotStartedSpeaking, BotStoppedSpeaking, LlmStarted, LlmStopped)
+        g.subscribe("observer", *OBSERVED_EVENTS)
+    else:
+        g.discard(ClientRtvi, "ws_in")
+    for fn in extra:
+        fn(g)
+    return g
+
+
+def _partial(cls: Any, *args: Any, **kwargs: Any) -> Any:
+    import functools
+
+    return functools.partial(cls, *args, **kwargs)
+
+
+def scripted_bot(session: Session, config: VoiceConfig | None = None) -> Graph:
+    """The deterministic, model-free voice bot.
+
+    An energy VAD; an STT that hears every utterance as "hello"; an LLM that streams
+    ``You said: <user text>.`` word by word; a TTS that voices each word as a 24 kHz tone of
+    250 ms. Every other stage (turn taking, interruption, context, RTVI, observer, pacing) is
+    the real one.
+    """
+    from .fakes import FakeStt, ScriptedLlm, ToneTts, energy_vad
+
+    return voice_graph(
+        session,
+        vad=energy_vad(),
+        stt=FakeStt("hello"),
+        llm=ScriptedLlm(),
+        tts=ToneTts(),
+        config=config,
+    )

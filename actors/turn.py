@@ -1,0 +1,287 @@
+"""The turn stage: decides when the user's turn ends, when a barge-in interrupts the bot, and
+runs the function calls the LLM asks for. It edits the session's :class:`Conversation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, final
+
+import attrs
+import trio
+
+from rtvi_actors import (
+    Actor,
+    BotStartedSpeaking,
+    BotStoppedSpeaking,
+    Context,
+    Interrupted,
+    Transcript,
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    UserText,
+)
+from rtvi_actors.voice import (
+    BotSpoke,
+    FunctionCallCancelled,
+    FunctionCallFinished,
+    FunctionCallRequested,
+    FunctionCallResultIn,
+    Generate,
+    LlmStarted,
+    LlmStopped,
+    UserTurn,
+)
+
+from .context import Conversation
+
+__all__ = ["Function", "RunLlm", "TurnActor", "TurnPolicy"]
+
+
+@final
+@attrs.frozen(kw_only=True)
+class TurnPolicy:
+    """When the user's speech interrupts the bot.
+
+    Args:
+        allow_interruptions: the user may barge in at all.
+        min_words: a barge-in needs at least this many transcribed words (0: voice activity
+            alone interrupts at once).
+    """
+
+    allow_interruptions: bool = True
+    min_words: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Function:
+    """A function the LLM may call.
+
+    Args:
+        handler: ``await handler(arguments) -> result`` on the server; ``None`` means the
+            client executes it (``llm-function-call-in-progress`` → client →
+            ``llm-function-call-result``).
+        cancel_on_interruption: a barge-in cancels the pending call.
+        timeout: seconds before the call is cancelled (client tools may never answer).
+    """
+
+    handler: Callable[[Mapping[str, Any]], Awaitable[Any]] | None = None
+    cancel_on_interruption: bool = True
+    timeout: float = 10.0
+
+
+@final
+@attrs.frozen(kw_only=True)
+class RunLlm:
+    """Inject into the turn stage: append ``messages`` and run the LLM (e.g. greet first)."""
+
+    messages: tuple[Mapping[str, Any], ...] = ()
+
+
+@attrs.define
+class _Call:
+    epoch: int
+    call_id: str
+    name: str
+    scope: trio.CancelScope
+    done: bool = False
+
+
+class TurnActor(Actor):
+    """Turn taking, interruption and function calling over a session's conversation."""
+
+    accepts = (
+        Transcript,
+        UserText,
+        FunctionCallResultIn,
+        RunLlm,
+        UserStartedSpeaking,
+        UserStoppedSpeaking,
+        BotStartedSpeaking,
+        BotStoppedSpeaking,
+        BotSpoke,
+        LlmStarted,
+        LlmStopped,
+        FunctionCallRequested,
+        Interrupted,
+    )
+    emits = (Generate,)
+    publishes = (UserTurn, FunctionCallFinished, FunctionCallCancelled)
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        policy: TurnPolicy | None = None,
+        functions: Mapping[str, Function] | None = None,
+    ) -> None:
+        self.conversation = conversation
+        self.policy = policy or TurnPolicy()
+        self.functions = dict(functions or {})
+        self._user_speaking = False
+        self._pending: list[str] = []
+        self._bot_speaking = False
+        self._generating = False
+        self._audio = True  # does the current reply speak?
+        self._calls: dict[str, _Call] = {}
+        self.late_results = 0
+
+    @property
+    def bot_busy(self) -> bool:
+        """The bot is generating or speaking."""
+        return self._generating or self._bot_speaking
+
+    async def handle(self, msg: Any, ctx: Context) -> None:
+        match msg:
+            case UserStartedSpeaking():
+                self._user_speaking = True
+                if self.bot_busy and self.policy.allow_interruptions and not self.policy.min_words:
+                    ctx.interrupt("barge-in")
+            case UserStoppedSpeaking():
+                self._user_speaking = False
+                if self._pending:
+                    await self._commit(ctx)
+            case Transcript(final=True, text=text):
+                self._pending.append(text)
+                words = len(" ".join(self._pending).split())
+                if (
+                    self.bot_busy
+                    and self.policy.allow_interruptions
+                    and 0 < self.policy.min_words <= words
+                ):
+                    ctx.interrupt("barge-in")
+                if not self._user_speaking:
+                    await self._commit(ctx)
+            case UserText():
+                if msg.run_immediately and self.bot_busy:
+                    ctx.interrupt("send-text")
+                self.conversation.add_user(msg.text, msg.files)
+                if msg.run_immediately:
+                    await self._generate(ctx, msg.text, audio=msg.audio_response)
+            case RunLlm(messages=messages):
+                for m in messages:
+                    self.conversation.add(m)
+                await self._generate(ctx, None, audio=True)
+            case BotStartedSpeaking():
+                self._bot_speaking = True
+            case BotStoppedSpeaking():
+                self._bot_speaking = False
+            case BotSpoke(epoch=epoch, text=text, complete=complete):
+                self.conversation.fill(epoch, text, interrupted=not complete)
+            case LlmStarted():
+                self._generating = True
+            case LlmStopped(epoch=epoch, text=text, interrupted=interrupted):
+                self._generating = False
+                if interrupted:
+                    pass  # the audio sender reports what was heard, if anything played
+                elif not self._audio or not text.strip():
+                    # nothing will be played: record the text now (closing an empty slot
+                    # keeps a later reply of the same epoch after its tool calls)
+                    self.conversation.fill(epoch, text)
+            case FunctionCallRequested():
+                self._start_call(msg, ctx)
+            case FunctionCallResultIn():
+                self._finish_client_call(msg, ctx)
+            case Interrupted():
+                self._generating = False
+                self._cancel_calls("interrupted", ctx)
+
+    async def _commit(self, ctx: Context) -> None:
+        text = " ".join(self._pending).strip()
+        self._pending.clear()
+        if not text:
+            return
+        if self.bot_busy:
+            if not self.policy.allow_interruptions:
+                ctx.log.info("turn.dropped_while_bot_busy", text_len=len(text))
+                return
+            ctx.interrupt("new-turn")
+        self.conversation.add_user(text)
+        await self._generate(ctx, text, audio=True)
+
+    async def _generate(self, ctx: Context, user_text: str | None, *, audio: bool) -> None:
+        if user_text is not None:
+            ctx.publish(UserTurn(text=user_text, at=trio.current_time()))
+        self._audio = audio
+        self._generating = True
+        self.conversation.reserve(ctx.epoch)
+        await ctx.emit(
+            Generate(
+                epoch=ctx.epoch,
+                messages=self.conversation.messages(),
+                tools=self.conversation.tools,
+                audio_response=audio,
+            )
+        )
+
+    # -- function calls -----------------------------------------------------------------------
+
+    def _start_call(self, req: FunctionCallRequested, ctx: Context) -> None:
+        self.conversation.add_tool_call(req.epoch, req.call_id, req.name, dict(req.arguments))
+        fn = self.functions.get(req.name)
+        scope = trio.CancelScope()
+        call = self._calls[req.call_id] = _Call(req.epoch, req.call_id, req.name, scope)
+        if fn is None:
+            self._record(call, {"error": f"unknown function {req.name}"}, ctx)
+            return
+        ctx.start_soon(self._run_call, call, fn, dict(req.arguments), ctx)
+
+    async def _run_call(
+        self, call: _Call, fn: Function, args: dict[str, Any], ctx: Context
+    ) -> None:
+        with call.scope:
+            with trio.move_on_after(fn.timeout) as timer:
+                if fn.handler is not None:
+                    result = await fn.handler(args)
+                    self._record(call, result, ctx)
+                    await self._maybe_continue(call.epoch, ctx)
+                    return
+                await trio.sleep_forever()  # a client tool: _finish_client_call ends it
+            if timer.cancelled_caught and not call.done:
+                self._cancel(call, "timeout", ctx)
+                await self._maybe_continue(call.epoch, ctx)
+
+    def _finish_client_call(self, res: FunctionCallResultIn, ctx: Context) -> None:
+        call = self._calls.get(res.call_id)
+        if call is None or call.done:
+            self.late_results += 1
+            ctx.log.warning("turn.function_result_ignored", call_id=res.call_id, late=True)
+            return
+        self._record(call, res.result, ctx)
+        call.scope.cancel()
+        ctx.start_soon(self._maybe_continue, call.epoch, ctx)
+
+    def _record(self, call: _Call, result: Any, ctx: Context) -> None:
+        call.done = True
+        self.conversation.add_tool_result(call.call_id, result)
+        ctx.publish(
+            FunctionCallFinished(
+                epoch=call.epoch, call_id=call.call_id, name=call.name, result=result
+            )
+        )
+
+    def _cancel(self, call: _Call, reason: str, ctx: Context) -> None:
+        call.done = True
+        call.scope.cancel()
+        self.conversation.add_tool_result(call.call_id, {"error": f"cancelled ({reason})"})
+        ctx.publish(
+            FunctionCallCancelled(
+                epoch=call.epoch, call_id=call.call_id, name=call.name, reason=reason
+            )
+        )
+
+    def _cancel_calls(self, reason: str, ctx: Context) -> None:
+        for call in list(self._calls.values()):
+            fn = self.functions.get(call.name)
+            if not call.done and (fn is None or fn.cancel_on_interruption):
+                self._cancel(call, reason, ctx)
+        self._calls = {k: c for k, c in self._calls.items() if not c.done}
+
+    async def _maybe_continue(self, epoch: int, ctx: Context) -> None:
+        """When every call of ``epoch`` has its result, run the LLM again on them."""
+        if epoch != ctx.epoch:
+            return
+        if any(c.epoch == epoch and not c.done for c in self._calls.values()):
+            return
+        self._calls = {k: c for k, c in self._calls.items() if not c.done}
+        await self._generate(ctx, None, audio=self._audio)
