@@ -7,8 +7,10 @@ lazily, inside :func:`serve`, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -26,6 +28,8 @@ BOTS: dict[str, str] = {
     "voice pipeline)",
 }
 AVAILABLE_BOTS = ("echo", "scripted")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""The demo page served at ``/``."""
 DEFAULT_BOT = "echo"
 
 
@@ -50,6 +54,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="console lines for development, JSON lines for production",
     )
     p.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    p.add_argument(
+        "--token",
+        default=os.environ.get("RTVI_TOKEN"),
+        help="require clients to present this token (?token=...; default: $RTVI_TOKEN, "
+        "unset = no auth)",
+    )
+    p.add_argument(
+        "--allowed-origin",
+        action="append",
+        dest="allowed_origins",
+        metavar="ORIGIN",
+        help="accept WebSocket handshakes only from this Origin (repeatable)",
+    )
     p.add_argument(
         "--debug",
         action="store_true",
@@ -85,7 +102,14 @@ async def serve(args: argparse.Namespace) -> None:
     from supervisors import Server
 
     log = structlog.get_logger("rtvi_actors")
-    server = Server(_session_handler(args.bot, args.debug))
+    from .web import WebApp
+
+    server = Server(
+        _session_handler(args.bot, args.debug),
+        http=WebApp(STATIC_DIR, token=args.token),
+        token=args.token,
+        allowed_origins=args.allowed_origins,
+    )
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
 
