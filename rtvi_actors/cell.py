@@ -85,7 +85,7 @@ class ActorCell:
         self._routes, self._events = routes, events
         self._failure = None
         log = structlog.get_logger("rtvi_actors.actor").bind(
-            actor=self.name, incarnation=self.incarnations
+            session_id=self.graph.session_id, actor=self.name, incarnation=self.incarnations
         )
         try:
             with trio.CancelScope() as life:
