@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from test_rtvi_actor import rtvi, run  # type: ignore[import-not-found]
+
 from rtvi_actors.protocol import (
     RTVIAction,
     RTVIActionArgument,
@@ -11,8 +13,6 @@ from rtvi_actors.protocol import (
     RTVIServiceOption,
 )
 from rtvi_actors.session import Session
-
-from test_rtvi_actor import rtvi, run  # type: ignore[import-not-found]
 
 
 def legacy_session(calls: list[Any]) -> Session:
