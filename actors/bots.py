@@ -109,7 +109,7 @@ OBSERVED_EVENTS: tuple[type, ...] = (
     StageFailed,
     ObserverConfigure,
 )
-"""Every event the observer turns into RTVI messages."""
+"""The events the standard graph's stages publish for the observer (``observer.OBSERVED``)."""
 
 
 @final

@@ -83,8 +83,8 @@ class ToneTts:
 
     async def synthesize(self, text: str, on_audio: Callable[[bytes, int], Awaitable[None]]):
         await trio.sleep(self.ttfb)
-        for _ in text.split():
-            await on_audio(self._word, TTS_RATE)
+        for word in text.split():
+            await on_audio(self._word, TTS_RATE, word)
 
 
 def energy_vad(threshold_dbfs: float = -45.0) -> Callable[[], Any]:

@@ -32,6 +32,7 @@ class _Segment:
     closed: bool = False  # its last chunk has been sent
     reported: bool = False  # "completed" was published
     duration: float = 0.0  # seconds of audio received for it so far
+    spans: list[tuple[float, float, str]] = attrs.Factory(list)  # (from, to) seconds, words
 
 
 @attrs.define
@@ -111,7 +112,10 @@ class WsAudioSender(Actor):
             seg = _Segment(msg.segment_id, msg.text, start=-1.0, end=-1.0)
             self._segments.append(seg)
         if seg is not None:
+            begin = seg.duration
             seg.duration += len(pcm) / 2 / self.rate
+            if msg.spoken:
+                seg.spans.append((begin, seg.duration, msg.spoken))
         self._pending += pcm
         while len(self._pending) >= self.chunk_bytes:
             chunk = bytes(self._pending[: self.chunk_bytes])
@@ -211,18 +215,35 @@ class WsAudioSender(Actor):
         self._reset()
 
     def heard(self, now: float) -> str:
-        """The text the user has heard by ``now``: whole segments played, plus the share of
-        the words of the segment playing now that matches the share of its audio played."""
+        """The text the user has heard by ``now``.
+
+        Whole segments that have played count fully. Of the segment playing now, the words of
+        the chunks already played count (when the engine said which words each chunk voices),
+        plus the share of the current chunk's words that matches the share of it played;
+        without word information, the share of the segment's words that matches the share of
+        its audio received so far.
+        """
         words: list[str] = []
         for seg in self._segments:
             if seg.start < 0 or seg.start >= now:
                 break
-            seg_words = seg.text.split()
-            if seg.end <= now:
-                words.extend(seg_words)
+            if seg.end <= now and seg.closed:
+                words.extend(seg.text.split())
                 continue
-            span = max(seg.duration, seg.end - seg.start, 1e-9)
-            words.extend(seg_words[: int(len(seg_words) * (now - seg.start) / span)])
+            played = now - seg.start
+            if seg.spans:
+                for begin, end, spoken in seg.spans:
+                    span_words = spoken.split()
+                    if end <= played:
+                        words.extend(span_words)
+                    else:
+                        share = max(0.0, played - begin) / max(end - begin, 1e-9)
+                        words.extend(span_words[: int(len(span_words) * share)])
+                        break
+            else:
+                seg_words = seg.text.split()
+                share = played / max(seg.duration, 1e-9)
+                words.extend(seg_words[: int(len(seg_words) * min(1.0, share))])
             break
         return " ".join(words)
 

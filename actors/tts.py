@@ -97,14 +97,21 @@ class TtsActor(Actor):
             ctx.publish(TtsStarted(epoch=epoch, at=now))
         first = True
 
-        async def on_audio(pcm: bytes, rate: int) -> None:
+        async def on_audio(pcm: bytes, rate: int, words: str = "") -> None:
             nonlocal first
             if first:
                 first = False
                 t = trio.current_time()
                 ctx.publish(Metric(name="ttfb", processor=name, value=t - now, at=t, model=model))
             await ctx.emit(
-                AudioOut(epoch=epoch, pcm=pcm, sample_rate=rate, segment_id=seg_id, text=text)
+                AudioOut(
+                    epoch=epoch,
+                    pcm=pcm,
+                    sample_rate=rate,
+                    segment_id=seg_id,
+                    text=text,
+                    spoken=words,
+                )
             )
 
         await self.engine.synthesize(text, on_audio)

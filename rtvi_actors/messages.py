@@ -125,9 +125,10 @@ class TextOut:
 class AudioOut:
     """Synthesized speech for response ``epoch``; stale once the session epoch moves on.
 
-    ``segment_id`` and ``text`` name the text segment (sentence) this chunk voices, and
-    ``segment_end`` marks its last chunk, so the sink can time text events to playout and
-    report what the user actually heard before a cut.
+    ``segment_id`` and ``text`` name the text segment (sentence) this chunk belongs to,
+    ``spoken`` the words this very chunk voices (when the engine knows), and ``segment_end``
+    marks the segment's last chunk, so the sink can time text events to playout and report
+    what the user actually heard before a cut.
     """
 
     epoch: int
@@ -136,6 +137,7 @@ class AudioOut:
     channels: int = 1
     segment_id: str = ""
     text: str = ""
+    spoken: str = ""
     segment_end: bool = False
 
 

@@ -21,9 +21,11 @@ __all__ = [
     "After",
     "Collector",
     "Crashy",
+    "FakeConnection",
     "Feeder",
     "Recording",
     "RunResult",
+    "connection_pair",
     "run_actor",
     "run_graph",
 ]
@@ -228,3 +230,82 @@ async def run_graph(graph: Graph, *, session_id: str = "test") -> SessionGraph:
     session = graph.build(session_id=session_id)
     await session.run()
     return session
+
+
+class FakeConnection:
+    """One end of an in-memory WebSocket-like connection (see :func:`connection_pair`).
+
+    It has the methods the transport actors use: ``get_message``, ``send_message``, ``aclose``
+    and ``closed``; every message sent is also recorded in ``sent`` with its trio time.
+    """
+
+    def __init__(
+        self,
+        send: trio.MemorySendChannel[Any],
+        recv: trio.MemoryReceiveChannel[Any],
+        path: str = "/ws",
+    ) -> None:
+        self._send = send
+        self._recv = recv
+        self.path = path
+        self.sent: list[tuple[float, Any]] = []
+        self.close_code: int | None = None
+        self.peer: FakeConnection | None = None
+
+    @property
+    def closed(self) -> Any:
+        """The close reason once closed, else None."""
+        return self.close_code
+
+    async def get_message(self) -> Any:
+        """Receive the peer's next message.
+
+        Raises:
+            trio_websocket.ConnectionClosed: the connection was closed.
+        """
+        from trio_websocket import CloseReason, ConnectionClosed
+
+        try:
+            return await self._recv.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            code = self.close_code or (self.peer.close_code if self.peer else None) or 1000
+            raise ConnectionClosed(CloseReason(code, None)) from None
+
+    async def send_message(self, message: Any) -> None:
+        """Send a message to the peer (never blocks for long: the buffer is large)."""
+        from trio_websocket import CloseReason, ConnectionClosed
+
+        await trio.lowlevel.checkpoint()
+        if self.close_code is not None:
+            raise ConnectionClosed(CloseReason(self.close_code, None))
+        self.sent.append((trio.current_time(), message))
+        try:
+            self._send.send_nowait(message)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise ConnectionClosed(CloseReason(1006, None)) from None
+
+    async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
+        """Close both directions; the peer's ``get_message`` raises ``ConnectionClosed``."""
+        await trio.lowlevel.checkpoint()
+        self.close(code)
+
+    def close(self, code: int = 1000) -> None:
+        """Synchronous :meth:`aclose`."""
+        if self.close_code is None:
+            self.close_code = code
+            if self.peer is not None and self.peer.close_code is None:
+                self.peer.close_code = code
+            self._send.close()
+            self._recv.close()
+
+
+def connection_pair(
+    path: str = "/ws", buffer: int = 100_000
+) -> tuple[FakeConnection, FakeConnection]:
+    """A connected (server, client) pair of :class:`FakeConnection`, for socket-free tests."""
+    a_send, b_recv = trio.open_memory_channel[Any](buffer)
+    b_send, a_recv = trio.open_memory_channel[Any](buffer)
+    server = FakeConnection(a_send, a_recv, path)
+    client = FakeConnection(b_send, b_recv, path)
+    server.peer, client.peer = client, server
+    return server, client

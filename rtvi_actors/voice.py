@@ -246,6 +246,7 @@ class BotSegment:
     text: str
     status: str
     at: float
+    text_type: str = "sentence"
 
 
 @final

@@ -1,0 +1,215 @@
+"""A whole voice session in virtual time (no sockets): turn taking, barge-in, context as heard,
+tool calls, stage restarts. Exact virtual times, deterministic."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import trio
+
+from actors.bots import VoiceConfig, voice_graph
+from actors.engines.audio import silence, tone
+from actors.fakes import FakeStt, ScriptedLlm, ToneTts, energy_vad
+from actors.llm import LlmResult, ToolCall
+from actors.turn import Function
+from actors.tts import TtsActor
+from rtvi_actors.client import RtviClient
+from rtvi_actors.session import Session
+from rtvi_actors.testing import Crashy, connection_pair
+from rtvi_actors.voice import Generate
+from supervisors import bot_session
+
+SPEECH = silence(0.1) + tone(0.6, 16000, 300.0, amplitude=0.3) + silence(1.0)
+
+
+@asynccontextmanager
+async def voice_session(
+    llm: Any = None, config: VoiceConfig | None = None, tts_factory: Any = None
+) -> AsyncIterator[tuple[RtviClient, Session]]:
+    holder: dict[str, Session] = {}
+
+    def build(session: Session):
+        holder["s"] = session
+        g = voice_graph(
+            session,
+            vad=energy_vad(),
+            stt=FakeStt("hello"),
+            llm=llm or ScriptedLlm(),
+            tts=ToneTts(),
+            config=config,
+            extra=[tts_factory] if tts_factory else [],
+        )
+        return g
+
+    server_conn, client_conn = connection_pair()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(bot_session(build), server_conn, "s1")
+        client = RtviClient(client_conn)
+        nursery.start_soon(client.run)
+        await client.ready()
+        yield client, holder["s"]
+        client_conn.close()
+
+
+async def test_spoken_turn_timing_in_virtual_time(autojump_clock) -> None:
+    with trio.fail_after(60):
+        async with voice_session() as (c, session):
+            t0 = trio.current_time()
+            await c.stream_audio(SPEECH)  # real-time paced on the virtual clock
+            await c.wait_for("bot-stopped-speaking")
+            started = c.received[[r.msg and r.msg["type"] for r in c.received].index(
+                "user-started-speaking")].at
+            # speech starts at 0.1 s; the energy VAD confirms it 0.2 s later
+            assert started - t0 == pytest.approx(0.3, abs=0.02)
+            conv = session.data["conversation"].messages()
+            assert conv[-2:] == (
+                {"role": "user", "content": "hello"},
+                {"role": "assistant", "content": "You said: hello."},
+            )
+            assert c.audio_seconds() == pytest.approx(0.75, abs=0.01)
+
+
+async def test_barge_in_context_records_what_was_heard(autojump_clock) -> None:
+    words = " ".join(f"w{i}" for i in range(20))
+    with trio.fail_after(60):
+        async with voice_session() as (c, session):
+            await c.send("send-text", {"content": words})
+            await c.wait_for("bot-started-speaking")
+            await trio.sleep(1.0)  # 4 words have played (250 ms each)
+            await c.stream_audio(tone(0.5, 16000, 300.0, amplitude=0.3) + silence(1.0))
+            await c.wait_for("bot-interrupted")
+            await c.wait_for("bot-stopped-speaking", count=2)  # the cut, then the new reply
+            conv = session.data["conversation"].messages()
+            heard = [m["content"] for m in conv if m["role"] == "assistant"][0]
+            said = f"You said: {words}.".split()
+            assert heard.split() == said[: len(heard.split())]
+            assert 4 <= len(heard.split()) <= 7  # about 1.2 s of audio heard before the cut
+            # audio stopped at the client within the lead after the interruption
+            t_int = next(r.at for r in c.received if r.msg and r.msg["type"] == "bot-interrupted")
+            late = [t for t in c.audio_times() if t_int < t < t_int + 0.5]
+            assert late == []
+
+
+class ToolLlm:
+    """Asks for the client tool ``get_weather`` once, then answers with its result."""
+
+    name = "ToolLlm"
+    model = "tool"
+
+    async def generate(self, request: Generate, on_text: Callable[[str], Awaitable[None]]):
+        await trio.sleep(0.1)
+        last = request.messages[-1]
+        if last.get("role") == "tool":
+            await on_text(f"The weather is {last['content']}.")
+            return LlmResult()
+        if "weather" not in str(last.get("content")):
+            await on_text("Okay.")
+            return LlmResult()
+        return LlmResult(
+            tool_calls=(ToolCall(call_id="call-1", name="get_weather", arguments={"city": "X"}),)
+        )
+
+
+WEATHER = VoiceConfig(
+    tools=(
+        {
+            "type": "function",
+            "function": {"name": "get_weather", "parameters": {"type": "object"}},
+        },
+    ),
+    functions={"get_weather": Function(handler=None, timeout=5.0)},
+    observer_params=None,
+)
+
+
+def full_report() -> VoiceConfig:
+    from actors.observer import ObserverParams
+
+    return VoiceConfig(
+        tools=WEATHER.tools,
+        functions=WEATHER.functions,
+        observer_params=ObserverParams(function_call_report_level={"*": "full"}),
+    )
+
+
+async def test_client_tool_round_trip(autojump_clock) -> None:
+    with trio.fail_after(60):
+        async with voice_session(llm=ToolLlm(), config=full_report()) as (c, session):
+            await c.send("send-text", {"content": "weather?"})
+            call = await c.wait_for("llm-function-call-in-progress")
+            assert call["data"]["function_name"] == "get_weather"
+            assert call["data"]["arguments"] == {"city": "X"}
+            await c.send(
+                "llm-function-call-result",
+                {
+                    "function_name": "get_weather",
+                    "tool_call_id": call["data"]["tool_call_id"],
+                    "arguments": {"city": "X"},
+                    "result": {"sky": "sunny"},
+                },
+            )
+            await c.wait_for("bot-stopped-speaking")
+            stopped = c.of("llm-function-call-stopped")
+            assert stopped and stopped[0]["data"]["cancelled"] is False
+            texts = [m["data"]["text"] for m in c.of("bot-output")]
+            assert any("sunny" in t for t in texts)
+
+
+async def test_tool_call_cancelled_by_interruption_and_late_result_ignored(
+    autojump_clock,
+) -> None:
+    with trio.fail_after(60):
+        async with voice_session(llm=ToolLlm(), config=full_report()) as (c, session):
+            await c.send("send-text", {"content": "weather?"})
+            call = await c.wait_for("llm-function-call-in-progress")
+            await c.send("send-text", {"content": "never mind"})  # interrupts the pending call
+            stopped = await c.wait_for("llm-function-call-stopped")
+            assert stopped["data"]["cancelled"] is True
+            await c.send(
+                "llm-function-call-result",
+                {
+                    "function_name": "get_weather",
+                    "tool_call_id": call["data"]["tool_call_id"],
+                    "arguments": {},
+                    "result": {"sky": "late"},
+                },
+            )
+            await c.wait_for("bot-stopped-speaking")
+            conv = session.data["conversation"].messages()
+            tool_msgs = [m for m in conv if m["role"] == "tool"]
+            assert len(tool_msgs) == 1 and "cancelled" in tool_msgs[0]["content"]
+            assert not any("late" in str(m) for m in conv)
+
+
+async def test_client_tool_timeout_is_reported(autojump_clock) -> None:
+    with trio.fail_after(60):
+        async with voice_session(llm=ToolLlm(), config=full_report()) as (c, _):
+            await c.send("send-text", {"content": "weather?"})
+            await c.wait_for("llm-function-call-in-progress")
+            t = trio.current_time()
+            stopped = await c.wait_for("llm-function-call-stopped")
+            assert stopped["data"]["cancelled"] is True
+            assert trio.current_time() - t == pytest.approx(5.0, abs=0.05)
+
+
+async def test_tts_crash_mid_reply_is_survived(autojump_clock) -> None:
+    crashes = Crashy(functools.partial(TtsActor, ToneTts()), at=2)
+
+    def swap(g) -> None:
+        import attrs
+
+        g._nodes["tts"] = attrs.evolve(g._nodes["tts"], factory=crashes)
+
+    with trio.fail_after(60):
+        async with voice_session(tts_factory=swap) as (c, _):
+            await c.send("send-text", {"content": "first"})
+            err = await c.wait_for("error")
+            assert err["data"]["fatal"] is False
+            await c.send("send-text", {"content": "second"})
+            await c.wait_for("bot-output", lambda m: "second" in m["data"]["text"]
+                             and m["data"].get("spoken_status") == "completed")
+            assert crashes.crashes == 1
