@@ -24,13 +24,12 @@ __all__ = ["BOTS", "main", "parse_args", "serve"]
 BOTS: dict[str, str] = {
     "echo": "text echo over WebSocket text frames (runtime smoke test)",
     "scripted": "deterministic voice bot with fakes, no models",
-    "local": "offline voice bot: Silero VAD, Whisper, demo responder, Piper (arrives with the "
-    "voice pipeline)",
+    "local": "offline voice bot: Silero VAD, Whisper tiny.en, a demo responder, Piper",
 }
-AVAILABLE_BOTS = ("echo", "scripted")
+AVAILABLE_BOTS = ("echo", "scripted", "local")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The demo page served at ``/``."""
-DEFAULT_BOT = "echo"
+DEFAULT_BOT = "local"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -46,6 +45,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=sorted(BOTS),
         default=DEFAULT_BOT,
         help="; ".join(f"{k}: {v}" for k, v in BOTS.items()) + f" (default {DEFAULT_BOT})",
+    )
+    p.add_argument(
+        "--tts",
+        choices=("piper", "espeak"),
+        default="piper",
+        help="offline voice of the local bot (default piper)",
     )
     p.add_argument(
         "--log-format",
@@ -75,7 +80,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _session_handler(bot: str, debug: bool) -> Callable[[Any, str], Any]:
+def _session_handler(bot: str, debug: bool, tts: str = "piper") -> Callable[[Any, str], Any]:
     from actors.echo import build_echo_graph  # composition root: lazy imports
     from supervisors import bot_session, graph_session
 
@@ -86,6 +91,14 @@ def _session_handler(bot: str, debug: bool) -> Callable[[Any, str], Any]:
 
         config = VoiceConfig(debug=debug)
         return bot_session(lambda session: scripted_bot(session, config), debug=debug)
+    if bot == "local":
+        from actors.bots import VoiceConfig
+        from actors.local import EngineChoice, local_bot, preload
+
+        choice = EngineChoice(tts=tts)
+        preload(choice)  # load the models once, before listening; fails early if missing
+        config = VoiceConfig(debug=debug)
+        return bot_session(lambda session: local_bot(session, config, choice), debug=debug)
     raise SystemExit(
         f"bot {bot!r} is not available in this version; available: {', '.join(AVAILABLE_BOTS)}"
     )
@@ -104,8 +117,13 @@ async def serve(args: argparse.Namespace) -> None:
     log = structlog.get_logger("rtvi_actors")
     from .web import WebApp
 
+    try:
+        handler = _session_handler(args.bot, args.debug, args.tts)
+    except ImportError as exc:  # actors.engines.EngineUnavailable: a missing extra
+        log.error("engine.unavailable", error=str(exc))
+        raise SystemExit(2) from None
     server = Server(
-        _session_handler(args.bot, args.debug),
+        handler,
         http=WebApp(STATIC_DIR, token=args.token),
         token=args.token,
         allowed_origins=args.allowed_origins,

@@ -60,7 +60,7 @@ def test_help() -> None:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_start_signal_exit_zero(signum: signal.Signals) -> None:
-    proc, _url, lines = _start()
+    proc, _url, lines = _start("--bot", "scripted")
     url_lines = [line for line in lines if "ws://" in line]
     assert len(url_lines) == 1
     proc.send_signal(signum)
@@ -70,7 +70,7 @@ def test_start_signal_exit_zero(signum: signal.Signals) -> None:
 
 
 def test_sigterm_closes_a_live_session_with_1001() -> None:
-    proc, url, _ = _start("--log-format", "json")
+    proc, url, _ = _start("--bot", "echo", "--log-format", "json")
     codes: list[int] = []
 
     async def client() -> None:
@@ -94,15 +94,20 @@ def test_sigterm_closes_a_live_session_with_1001() -> None:
     assert '"session_id"' in err
 
 
-def test_unavailable_bot_is_a_clear_error() -> None:
+def test_missing_engine_is_a_clear_error(tmp_path: Path) -> None:
+    # shadow faster_whisper with a module that cannot be imported, as if the extra were absent
+    (tmp_path / "faster_whisper.py").write_text("raise ImportError('not installed')\n")
+    env = _env()
+    env["PYTHONPATH"] = f"{tmp_path}{os.pathsep}{env['PYTHONPATH']}"
     res = subprocess.run(
         [sys.executable, "-m", "rtvi_actors", "--bot", "local", "--port", "0"],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=env,
         cwd=ROOT,
-        timeout=15,
+        timeout=60,
     )
     assert res.returncode == 2
-    assert "bot.unavailable" in res.stderr
+    assert "engine.unavailable" in res.stderr
+    assert "pip install" in res.stderr
     assert "Traceback" not in res.stderr
