@@ -65,6 +65,7 @@ from rtvi_actors.protocol import (
     SttUsageMetric,
     SystemLog,
     TokenUsage,
+    TtfaMetric,
     UserAudioLevel,
     UserInput,
     UserLlmText,
@@ -108,6 +109,7 @@ _HANDLERS: Final[dict[type, str]] = {
     v.AudioLevel: "_audio_level",
     m.Metric: "_metric",
     v.LlmUsage: "_usage",
+    v.Ttfa: "_ttfa",
     v.TtsUsage: "_usage",
     v.SttUsage: "_usage",
     m.StageRestarted: "_error",
@@ -376,6 +378,18 @@ class RtviObserver:
             return []
         entry = ProcessorMetric(processor=e.processor, value=e.value, model=e.model)
         return [Metrics(**{e.name: (entry,)})]
+
+    def _ttfa(self, e: v.Ttfa) -> list[Any]:
+        if not self.params.metrics_enabled:
+            return []
+        entry = TtfaMetric(
+            processor=e.processor,
+            ttfa=e.ttfa,
+            ttfb=e.ttfb,
+            leading_silence=e.leading_silence,
+            model=e.model,
+        )
+        return [Metrics(ttfa=(entry,))]
 
     def _usage(self, e: v.LlmUsage | v.TtsUsage | v.SttUsage) -> list[Any]:
         if not self.params.metrics_enabled:

@@ -30,6 +30,7 @@ from rtvi_actors.voice import (
     Generate,
     LlmStarted,
     LlmStopped,
+    Ttfa,
     UserTurn,
 )
 
@@ -107,7 +108,7 @@ class TurnActor(Actor):
         Interrupted,
     )
     emits = (Generate,)
-    publishes = (UserTurn, FunctionCallFinished, FunctionCallCancelled)
+    publishes = (UserTurn, FunctionCallFinished, FunctionCallCancelled, Ttfa)
 
     def __init__(
         self,
@@ -125,6 +126,8 @@ class TurnActor(Actor):
         self._audio = True  # does the current reply speak?
         self._calls: dict[str, _Call] = {}
         self.late_results = 0
+        self._speech_end: float | None = None  # when the user's last turn ended
+        self._requested: float | None = None  # when its reply was requested
 
     @property
     def bot_busy(self) -> bool:
@@ -137,8 +140,9 @@ class TurnActor(Actor):
                 self._user_speaking = True
                 if self.bot_busy and self.policy.allow_interruptions and not self.policy.min_words:
                     ctx.interrupt("barge-in")
-            case UserStoppedSpeaking():
+            case UserStoppedSpeaking(at=at):
                 self._user_speaking = False
+                self._speech_end = at
                 if self._pending:
                     await self._commit(ctx)
             case Transcript(final=True, text=text):
@@ -162,8 +166,20 @@ class TurnActor(Actor):
                 for m in messages:
                     self.conversation.add(m)
                 await self._generate(ctx, None, audio=True)
-            case BotStartedSpeaking():
+            case BotStartedSpeaking(at=at):
                 self._bot_speaking = True
+                if self._speech_end is not None and self._requested is not None:
+                    ctx.publish(
+                        Ttfa(
+                            processor="turn",
+                            model=None,
+                            ttfa=max(0.0, at - self._speech_end),
+                            ttfb=max(0.0, self._requested - self._speech_end),
+                            leading_silence=0.0,
+                            at=trio.current_time(),
+                        )
+                    )
+                self._speech_end = self._requested = None
             case BotStoppedSpeaking():
                 self._bot_speaking = False
             case BotSpoke(epoch=epoch, text=text, complete=complete):
@@ -200,8 +216,12 @@ class TurnActor(Actor):
         await self._generate(ctx, text, audio=True)
 
     async def _generate(self, ctx: Context, user_text: str | None, *, audio: bool) -> None:
+        now = trio.current_time()
         if user_text is not None:
-            ctx.publish(UserTurn(text=user_text, at=trio.current_time()))
+            ctx.publish(UserTurn(text=user_text, at=now))
+            if self._speech_end is None:
+                self._speech_end = now  # a typed turn ends when it arrives
+            self._requested = now
         self._audio = audio
         self._generating = True
         self.conversation.reserve(ctx.epoch)

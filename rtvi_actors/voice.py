@@ -33,6 +33,7 @@ __all__ = [
     "ServerEvent",
     "SpeechDone",
     "SttUsage",
+    "Ttfa",
     "TtsStarted",
     "TtsStopped",
     "TtsText",
@@ -307,6 +308,20 @@ class SttUsage:
     processor: str
     model: str | None
     seconds: float
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Ttfa:
+    """Event: time to first audio. For ``processor="turn"`` it is the end of the user's speech
+    → the first bot audio playing (``ttfb``: end of speech → the reply being requested)."""
+
+    processor: str
+    model: str | None
+    ttfa: float
+    ttfb: float
+    leading_silence: float
     at: float
 
 

@@ -95,7 +95,7 @@ def test_unknown_event_types_are_rejected() -> None:
 
 
 def test_observed_covers_every_event_of_the_brief() -> None:
-    assert len(set(OBSERVED)) == len(OBSERVED) == 26
+    assert len(set(OBSERVED)) == len(OBSERVED) == 27
     assert v.ObserverConfigure in OBSERVED
 
 
@@ -296,3 +296,18 @@ def test_bad_configure_changes_nothing() -> None:
     with pytest.raises(ValueError):
         o.configure(metrics_enabled=False, function_call_report_level={"*": "loud"})
     assert o.params is before
+
+
+def test_turn_ttfa_becomes_a_ttfa_metric() -> None:
+    out = observer().observe(
+        v.Ttfa(processor="turn", model=None, ttfa=1.25, ttfb=0.5, leading_silence=0.0, at=3.0)
+    )
+    assert [encode(x) for x in out] == [
+        {
+            "label": "rtvi-ai",
+            "type": "metrics",
+            "data": {
+                "ttfa": [{"processor": "turn", "ttfa": 1.25, "ttfb": 0.5, "leading_silence": 0.0}]
+            },
+        }
+    ]

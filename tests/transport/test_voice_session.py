@@ -72,6 +72,12 @@ async def test_spoken_turn_timing_in_virtual_time(autojump_clock) -> None:
                 {"role": "assistant", "content": "You said: hello."},
             )
             assert c.audio_seconds() == pytest.approx(0.75, abs=0.01)
+            # end of speech -> first bot audio, reported as a ttfa metric of the turn
+            ttfa = [m["data"]["ttfa"][0] for m in c.of("metrics") if "ttfa" in m["data"]]
+            assert ttfa[0]["processor"] == "turn"
+            # from the VAD's stop: STT 0.05 s, LLM first word 0.1 s, the sentence completes two
+            # words (0.04 s) later, TTS 0.01 s: 0.20 s exactly in virtual time
+            assert ttfa[0]["ttfa"] == pytest.approx(0.20, abs=1e-6)
 
 
 async def test_barge_in_context_records_what_was_heard(autojump_clock) -> None:
