@@ -65,6 +65,8 @@ from rtvi_actors.voice import (
     TtsStarted,
     TtsStopped,
     TtsUsage,
+    UserMuteStarted,
+    UserMuteStopped,
     UserTurn,
     VadStarted,
     VadStopped,
@@ -72,12 +74,13 @@ from rtvi_actors.voice import (
 
 from .context import Conversation
 from .llm import LlmActor
-from .playout import WsAudioSender
+from .playout import PlayoutGate, WsAudioSender
 from .rtvi import RtviActor
 from .stt import SttActor
 from .transport import TransportCounters, WsMessageSender, WsReceiver
 from .tts import TtsActor
-from .turn import Function, RunLlm, TurnActor, TurnPolicy
+from .turn import Function, RunLlm, TurnActor
+from .turn_policy import TurnPolicy
 from .vad import VadActor
 
 __all__ = ["OBSERVED_EVENTS", "VoiceConfig", "scripted_bot", "voice_graph"]
@@ -107,6 +110,8 @@ OBSERVED_EVENTS: tuple[type, ...] = (
     TtsUsage,
     SttUsage,
     Ttfa,
+    UserMuteStarted,
+    UserMuteStopped,
     StageRestarted,
     StageFailed,
     ObserverConfigure,
@@ -181,6 +186,7 @@ def voice_graph(
     conversation = session.data.setdefault(
         "conversation", Conversation(cfg.system_prompt, cfg.tools)
     )
+    gate = session.data.setdefault("playout_gate", PlayoutGate())
     g = Graph()
     g.add("ws_in", _partial(WsReceiver, conn, counters, framing=cfg.framing), significant=True)
     g.add(
@@ -191,10 +197,7 @@ def voice_graph(
     g.add("stt", SttActor, stt, mailbox=Mailbox(256))
     g.add(
         "turn",
-        TurnActor,
-        conversation,
-        cfg.turn_policy,
-        cfg.functions,
+        _partial(TurnActor, conversation, cfg.turn_policy, cfg.functions, gate=gate),
         can_interrupt=True,
         mailbox=Mailbox(256),
     )
@@ -208,7 +211,13 @@ def voice_graph(
     g.add(
         "ws_audio",
         _partial(
-            WsAudioSender, conn, counters, framing=cfg.framing, lead=cfg.lead, chunk_ms=cfg.chunk_ms
+            WsAudioSender,
+            conn,
+            counters,
+            framing=cfg.framing,
+            lead=cfg.lead,
+            chunk_ms=cfg.chunk_ms,
+            gate=gate,
         ),
         significant=True,
         interrupt_on_restart=True,

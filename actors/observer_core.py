@@ -26,7 +26,7 @@ Choices where Pipecat is ambiguous or weak (rtvi-protocol.md §5, §9; 2.2 delta
 - **Function calls.** `FunctionCallRequested` gives ``llm-function-call-started`` then
   ``-in-progress``; finished/cancelled give ``-stopped``. Report levels per function. They
   are never dropped as stale: a call of a cut response still reports how it ended.
-- ``user_mute_enabled`` and ``bot_llm_marker_enabled`` are accepted but have no source
+- ``bot_llm_marker_enabled`` is accepted but has no source
   event yet; ``user-input`` for chat (``send-text``) is the RTVI actor's, which knows the id.
 - **bot-transcription** (deprecated) accumulates LLM text up to a sentence end; the rest is
   sent at the end of the response, and the buffer is cleared on interruption.
@@ -69,6 +69,8 @@ from rtvi_actors.protocol import (
     UserAudioLevel,
     UserInput,
     UserLlmText,
+    UserMuteStarted,
+    UserMuteStopped,
     UserStartedSpeaking,
     UserStoppedSpeaking,
     UserTranscription,
@@ -90,6 +92,8 @@ _GATED: Final[dict[type, tuple[str, type]]] = {
     m.UserStoppedSpeaking: ("user_speaking_enabled", UserStoppedSpeaking),
     v.VadStarted: ("vad_user_speaking_enabled", VadUserStartedSpeaking),
     v.VadStopped: ("vad_user_speaking_enabled", VadUserStoppedSpeaking),
+    v.UserMuteStarted: ("user_mute_enabled", UserMuteStarted),
+    v.UserMuteStopped: ("user_mute_enabled", UserMuteStopped),
 }
 _HANDLERS: Final[dict[type, str]] = {
     m.Transcript: "_transcript",

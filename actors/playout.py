@@ -20,7 +20,40 @@ from rtvi_actors.voice import BotSegment, BotSpoke, SpeechDone
 
 from .transport import TransportCounters, send_within
 
-__all__ = ["Playout", "WsAudioSender"]
+__all__ = ["Playout", "PlayoutGate", "WsAudioSender"]
+
+
+class PlayoutGate:
+    """A session-owned switch that holds the bot's audio at once (a possible barge-in is being
+    checked) and releases it (a false interruption). Synchronous, so it overtakes the queued
+    audio the way an interruption does."""
+
+    def __init__(self) -> None:
+        self._open = trio.Event()
+        self._open.set()
+        self.pauses = 0
+
+    @property
+    def paused(self) -> bool:
+        """Whether audio is held now."""
+        return not self._open.is_set()
+
+    def pause(self) -> None:
+        """Hold audio from the next chunk on."""
+        if self._open.is_set():
+            self._open = trio.Event()
+            self.pauses += 1
+
+    def resume(self) -> None:
+        """Release held audio."""
+        self._open.set()
+
+    async def wait_open(self) -> None:
+        """Return once audio may flow (at once when it is not held).
+
+        Cancellation: safe; nothing changes.
+        """
+        await self._open.wait()
 
 
 @attrs.define
@@ -82,6 +115,7 @@ class WsAudioSender(Actor):
         chunk_ms: int = 40,
         lead: float = 0.08,
         write_deadline: float = 5.0,
+        gate: PlayoutGate | None = None,
     ) -> None:
         if not 0 < chunk_ms / 1000 <= lead:
             raise ValueError("chunk_ms must be positive and no longer than the lead")
@@ -92,6 +126,7 @@ class WsAudioSender(Actor):
         self.chunk_bytes = sample_rate * chunk_ms // 1000 * 2
         self.write_deadline = write_deadline
         self.playout = Playout(lead=lead)
+        self.gate = gate if gate is not None else PlayoutGate()
         self._ctx: Context | None = None
         self._epoch: int | None = None  # the response now speaking
         self._pending = bytearray()
@@ -133,6 +168,15 @@ class WsAudioSender(Actor):
 
     async def _send(self, epoch: int, chunk: bytes, seg: _Segment | None, ctx: Context) -> None:
         duration = len(chunk) / 2 / self.rate
+        if self.gate.paused:
+            held_from = max(trio.current_time(), self.playout.play_end)
+            await self.gate.wait_open()
+            gap = trio.current_time() - held_from
+            if gap > 0:  # playback stopped for that long: shift what is playing
+                for s in self._segments:
+                    if s.start >= 0:
+                        s.start += gap
+                        s.end += gap
         await trio.sleep_until(self.playout.due(trio.current_time(), duration))
         if self.framing == "json":
             payload: bytes | str = chunk

@@ -30,28 +30,18 @@ from rtvi_actors.voice import (
     Generate,
     LlmStarted,
     LlmStopped,
+    PlayoutPause,
+    PlayoutResume,
     Ttfa,
+    UserMuteStarted,
+    UserMuteStopped,
     UserTurn,
 )
 
 from .context import Conversation
+from .turn_policy import Barge, BargeIn, TurnPolicy
 
 __all__ = ["Function", "RunLlm", "TurnActor", "TurnPolicy"]
-
-
-@final
-@attrs.frozen(kw_only=True)
-class TurnPolicy:
-    """When the user's speech interrupts the bot.
-
-    Args:
-        allow_interruptions: the user may barge in at all.
-        min_words: a barge-in needs at least this many transcribed words (0: voice activity
-            alone interrupts at once).
-    """
-
-    allow_interruptions: bool = True
-    min_words: int = attrs.field(default=0, validator=attrs.validators.ge(0))
 
 
 @final
@@ -108,13 +98,23 @@ class TurnActor(Actor):
         Interrupted,
     )
     emits = (Generate,)
-    publishes = (UserTurn, FunctionCallFinished, FunctionCallCancelled, Ttfa)
+    publishes = (
+        UserTurn,
+        FunctionCallFinished,
+        FunctionCallCancelled,
+        Ttfa,
+        UserMuteStarted,
+        UserMuteStopped,
+        PlayoutPause,
+        PlayoutResume,
+    )
 
     def __init__(
         self,
         conversation: Conversation,
         policy: TurnPolicy | None = None,
         functions: Mapping[str, Function] | None = None,
+        gate: Any = None,
     ) -> None:
         self.conversation = conversation
         self.policy = policy or TurnPolicy()
@@ -128,6 +128,78 @@ class TurnActor(Actor):
         self.late_results = 0
         self._speech_end: float | None = None  # when the user's last turn ended
         self._requested: float | None = None  # when its reply was requested
+        self.barge = BargeIn(self.policy)
+        self.gate = gate  # the session's PlayoutGate, if pausing is used
+        self._wake = trio.Event()
+        self._muted = False
+        self._first_reply_done = False
+        self._idle_at: float | None = None
+        self._idle_prompts = 0
+
+    async def started(self, ctx: Context) -> None:
+        ctx.start_soon(self._timers, ctx)
+
+    async def _timers(self, ctx: Context) -> None:
+        """Fire the barge-in deadline and the idle re-prompt at their virtual times."""
+        while True:
+            deadlines = [d for d in (self.barge.deadline(), self._idle_at) if d is not None]
+            wake = self._wake
+            if deadlines:
+                with trio.move_on_at(min(deadlines)):
+                    await wake.wait()
+            else:
+                await wake.wait()
+            if wake.is_set():
+                self._wake = trio.Event()
+            now = trio.current_time()
+            deadline = self.barge.deadline()
+            if deadline is not None and now >= deadline:
+                self._apply(self.barge.tick(now, self.bot_busy), ctx)
+            if self._idle_at is not None and now >= self._idle_at:
+                self._idle_at = None
+                await self._reprompt(ctx)
+
+    def _poke(self) -> None:
+        self._wake.set()
+
+    def _apply(self, action: Barge, ctx: Context) -> None:
+        now = trio.current_time()
+        if action is Barge.INTERRUPT:
+            ctx.interrupt("barge-in")
+            if self.gate is not None:
+                self.gate.resume()
+        elif action is Barge.PAUSE:
+            if self.gate is not None:
+                self.gate.pause()
+            ctx.publish(PlayoutPause(epoch=ctx.epoch, at=now))
+        elif action is Barge.RESUME:
+            if self.gate is not None:
+                self.gate.resume()
+            ctx.publish(PlayoutResume(epoch=ctx.epoch, at=now))
+        self._poke()
+
+    def _update_mute(self, ctx: Context) -> None:
+        mute = self.policy.mute
+        muted = (
+            ("bot_speaking" in mute and self._bot_speaking)
+            or ("first_speech" in mute and self._bot_speaking and not self._first_reply_done)
+            or ("function_call" in mute and any(not c.done for c in self._calls.values()))
+        )
+        if muted != self._muted:
+            self._muted = muted
+            event = UserMuteStarted if muted else UserMuteStopped
+            ctx.publish(event(at=trio.current_time()))
+
+    async def _reprompt(self, ctx: Context) -> None:
+        if self._idle_prompts >= self.policy.idle_prompts or self.bot_busy:
+            return
+        self._idle_prompts += 1
+        self.conversation.add({"role": "system", "content": self.policy.idle_message})
+        await self._generate(ctx, None, audio=True)
+
+    def _user_active(self) -> None:
+        self._idle_at = None
+        self._idle_prompts = 0
 
     @property
     def bot_busy(self) -> bool:
@@ -135,28 +207,34 @@ class TurnActor(Actor):
         return self._generating or self._bot_speaking
 
     async def handle(self, msg: Any, ctx: Context) -> None:
+        now = trio.current_time()
         match msg:
             case UserStartedSpeaking():
+                if self._muted:
+                    return
                 self._user_speaking = True
-                if self.bot_busy and self.policy.allow_interruptions and not self.policy.min_words:
-                    ctx.interrupt("barge-in")
+                self._user_active()
+                self._apply(self.barge.speech_started(now, self.bot_busy), ctx)
             case UserStoppedSpeaking(at=at):
+                if self._muted and not self._user_speaking:
+                    return
                 self._user_speaking = False
                 self._speech_end = at
+                self._apply(self.barge.speech_stopped(now), ctx)
                 if self._pending:
                     await self._commit(ctx)
             case Transcript(final=True, text=text):
+                if self._muted:
+                    ctx.log.info("turn.muted_transcript_ignored", chars=len(text))
+                    return
+                self._user_active()
                 self._pending.append(text)
                 words = len(" ".join(self._pending).split())
-                if (
-                    self.bot_busy
-                    and self.policy.allow_interruptions
-                    and 0 < self.policy.min_words <= words
-                ):
-                    ctx.interrupt("barge-in")
-                if not self._user_speaking:
+                self._apply(self.barge.words(words, now, self.bot_busy), ctx)
+                if not self._user_speaking or self.policy.stop == "transcription":
                     await self._commit(ctx)
             case UserText():
+                self._user_active()
                 if msg.run_immediately and self.bot_busy:
                     ctx.interrupt("send-text")
                 self.conversation.add_user(msg.text, msg.files)
@@ -168,6 +246,8 @@ class TurnActor(Actor):
                 await self._generate(ctx, None, audio=True)
             case BotStartedSpeaking(at=at):
                 self._bot_speaking = True
+                self._idle_at = None
+                self._update_mute(ctx)
                 if self._speech_end is not None and self._requested is not None:
                     ctx.publish(
                         Ttfa(
@@ -180,8 +260,14 @@ class TurnActor(Actor):
                         )
                     )
                 self._speech_end = self._requested = None
-            case BotStoppedSpeaking():
+            case BotStoppedSpeaking(at=at):
                 self._bot_speaking = False
+                self._first_reply_done = True
+                self.barge.reset()
+                self._update_mute(ctx)
+                if self.policy.idle_timeout is not None and not self._user_speaking:
+                    self._idle_at = at + self.policy.idle_timeout
+                    self._poke()
             case BotSpoke(epoch=epoch, text=text, complete=complete):
                 self.conversation.fill(epoch, text, interrupted=not complete)
             case LlmStarted():
@@ -196,16 +282,25 @@ class TurnActor(Actor):
                     self.conversation.fill(epoch, text)
             case FunctionCallRequested():
                 self._start_call(msg, ctx)
+                self._update_mute(ctx)
             case FunctionCallResultIn():
                 self._finish_client_call(msg, ctx)
+                self._update_mute(ctx)
             case Interrupted():
                 self._generating = False
+                self.barge.reset()
+                if self.gate is not None:
+                    self.gate.resume()
                 self._cancel_calls("interrupted", ctx)
+                self._update_mute(ctx)
 
     async def _commit(self, ctx: Context) -> None:
         text = " ".join(self._pending).strip()
         self._pending.clear()
         if not text:
+            return
+        if self.bot_busy and len(text.split()) < self.policy.min_words:
+            ctx.log.info("turn.backchannel_ignored", words=len(text.split()))
             return
         if self.bot_busy:
             if not self.policy.allow_interruptions:

@@ -29,6 +29,8 @@ __all__ = [
     "LlmText",
     "LlmUsage",
     "ObserverConfigure",
+    "PlayoutPause",
+    "PlayoutResume",
     "RtviOut",
     "ServerEvent",
     "SpeechDone",
@@ -38,6 +40,8 @@ __all__ = [
     "TtsStopped",
     "TtsText",
     "TtsUsage",
+    "UserMuteStarted",
+    "UserMuteStopped",
     "UserTurn",
     "VadStarted",
     "VadStopped",
@@ -88,6 +92,40 @@ class UserTurn:
     """The user's turn as it goes to the LLM (RTVI ``user-llm-text``)."""
 
     text: str
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class UserMuteStarted:
+    """Event: the user's speech is being ignored from now on (a mute strategy)."""
+
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class UserMuteStopped:
+    """Event: the user's speech counts again."""
+
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class PlayoutPause:
+    """Event: hold the bot's audio (a possible barge-in is being checked)."""
+
+    epoch: int
+    at: float
+
+
+@final
+@attrs.frozen(kw_only=True)
+class PlayoutResume:
+    """Event: release held bot audio (it was a false interruption)."""
+
+    epoch: int
     at: float
 
 

@@ -95,7 +95,7 @@ def test_unknown_event_types_are_rejected() -> None:
 
 
 def test_observed_covers_every_event_of_the_brief() -> None:
-    assert len(set(OBSERVED)) == len(OBSERVED) == 27
+    assert len(set(OBSERVED)) == len(OBSERVED) == 29
     assert v.ObserverConfigure in OBSERVED
 
 

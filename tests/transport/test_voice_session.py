@@ -224,3 +224,104 @@ async def test_tts_crash_mid_reply_is_survived(autojump_clock) -> None:
                 ),
             )
             assert crashes.crashes == 1
+
+
+@asynccontextmanager
+async def policy_session(policy, stt_text: str = "hello"):
+    from actors.turn_policy import TurnPolicy  # noqa: F401  (documentation of the type)
+
+    holder: dict[str, Session] = {}
+
+    def build(session: Session):
+        holder["s"] = session
+        return voice_graph(
+            session,
+            vad=energy_vad(),
+            stt=FakeStt(stt_text),
+            llm=ScriptedLlm(),
+            tts=ToneTts(),
+            config=VoiceConfig(turn_policy=policy),
+        )
+
+    server_conn, client_conn = connection_pair()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(bot_session(build), server_conn, "s1")
+        client = RtviClient(client_conn)
+        nursery.start_soon(client.run)
+        await client.ready()
+        yield client, holder["s"]
+        client_conn.close()
+
+
+LONG = " ".join(f"w{i}" for i in range(20))  # "You said: w0 ... w19." = 22 words, 5.5 s
+
+
+async def test_false_interruption_pauses_and_resumes(autojump_clock) -> None:
+    from actors.turn_policy import TurnPolicy
+
+    policy = TurnPolicy(false_interruption_timeout=1.0)
+    with trio.fail_after(60):
+        async with policy_session(policy, stt_text="") as (c, session):  # noise: no words
+            await c.send("send-text", {"content": LONG})
+            await c.wait_for("bot-started-speaking")
+            await trio.sleep(1.0)
+            await c.stream_audio(tone(0.4, 16000, 300.0, amplitude=0.3) + silence(1.0))
+            await c.wait_for("bot-stopped-speaking")
+            assert "bot-interrupted" not in c.types()
+            # every word was still delivered, after a pause
+            assert c.audio_seconds() == pytest.approx(5.5, abs=0.01)
+            times = c.audio_times()
+            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            assert max(gaps) >= 0.5  # the audio was held while the barge-in was checked
+            assert session.data["playout_gate"].pauses == 1
+            conv = session.data["conversation"].messages()
+            assert conv[-1]["content"] == f"You said: {LONG}."
+
+
+async def test_real_interruption_after_a_pause(autojump_clock) -> None:
+    from actors.turn_policy import TurnPolicy
+
+    policy = TurnPolicy(false_interruption_timeout=2.0)
+    with trio.fail_after(60):
+        async with policy_session(policy) as (c, _):
+            await c.send("send-text", {"content": LONG})
+            await c.wait_for("bot-started-speaking")
+            await trio.sleep(1.0)
+            await c.stream_audio(tone(0.4, 16000, 300.0, amplitude=0.3) + silence(1.0))
+            await c.wait_for("bot-interrupted")
+            assert c.audio_seconds() < 2.0
+
+
+async def test_mute_while_the_bot_speaks(autojump_clock) -> None:
+    from actors.turn_policy import TurnPolicy
+
+    with trio.fail_after(60):
+        async with policy_session(TurnPolicy(mute=("bot_speaking",))) as (c, _):
+            await c.send("send-text", {"content": LONG})
+            await c.wait_for("bot-started-speaking")
+            await trio.sleep(1.0)
+            await c.stream_audio(tone(0.4, 16000, 300.0, amplitude=0.3) + silence(1.0))
+            await c.wait_for("bot-stopped-speaking")
+            await c.wait_for("user-mute-stopped")
+            types = c.types()
+            assert "bot-interrupted" not in types
+            assert types.index("user-mute-started") > types.index("bot-started-speaking")
+            assert c.audio_seconds() == pytest.approx(5.5, abs=0.01)
+
+
+async def test_idle_user_is_reprompted_at_most_n_times(autojump_clock) -> None:
+    from actors.turn_policy import TurnPolicy
+
+    policy = TurnPolicy(idle_timeout=5.0, idle_prompts=2)
+    with trio.fail_after(120):
+        async with policy_session(policy) as (c, session):
+            await c.send("send-text", {"content": "hi"})
+            await c.wait_for("bot-stopped-speaking")
+            first_end = trio.current_time()
+            await c.wait_for("bot-started-speaking", count=2)
+            assert trio.current_time() - first_end == pytest.approx(5.0 + 0.11, abs=0.05)
+            await c.wait_for("bot-stopped-speaking", count=3)
+            await trio.sleep(30)
+            assert len(c.of("bot-started-speaking")) == 3  # two re-prompts, then quiet
+            system = [m for m in session.data["conversation"].messages() if m["role"] == "system"]
+            assert len(system) == 2
