@@ -4,6 +4,7 @@ tool calls, stage restarts. Exact virtual times, deterministic."""
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -271,7 +272,7 @@ async def test_false_interruption_pauses_and_resumes(autojump_clock) -> None:
             # every word was still delivered, after a pause
             assert c.audio_seconds() == pytest.approx(5.5, abs=0.01)
             times = c.audio_times()
-            gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(times)]
             assert max(gaps) >= 0.5  # the audio was held while the barge-in was checked
             assert session.data["playout_gate"].pauses == 1
             conv = session.data["conversation"].messages()
