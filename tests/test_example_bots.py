@@ -40,3 +40,56 @@ async def test_shout_bot_over_a_real_socket() -> None:
                 await ws.send_message("hello")
                 assert await ws.get_message() == "HELLO"
             server.close()
+
+
+async def _session(build):
+    from rtvi_actors.client import RtviClient
+    from rtvi_actors.testing import connection_pair
+    from supervisors import bot_session
+
+    server_conn, client_conn = connection_pair()
+    return server_conn, client_conn, RtviClient(client_conn), bot_session(build)
+
+
+async def test_greet_first_speaks_after_client_ready(autojump_clock) -> None:
+    mod = load("greet_first")
+    server_conn, client_conn, client, handler = await _session(mod.build)
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(handler, server_conn, "g1")
+            nursery.start_soon(client.run)
+            await client.ready()
+            out = await client.wait_for(
+                "bot-output", lambda m: m["data"].get("spoken_status") == "completed"
+            )
+            assert out["data"]["text"].startswith("Hello!")
+            assert client.types().index("bot-ready") < client.types().index("bot-llm-started")
+            client_conn.close()
+
+
+async def test_client_tool_round_trip(autojump_clock) -> None:
+    mod = load("client_tool")
+    server_conn, client_conn, client, handler = await _session(mod.build)
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(handler, server_conn, "t1")
+            nursery.start_soon(client.run)
+            await client.ready()
+            await client.send("send-text", {"content": "where am I?"})
+            call = await client.wait_for("llm-function-call-in-progress")
+            assert call["data"]["function_name"] == "get_location"
+            assert "arguments" not in call["data"]  # level "name" keeps arguments private
+            await client.send(
+                "llm-function-call-result",
+                {
+                    "function_name": "get_location",
+                    "tool_call_id": call["data"]["tool_call_id"],
+                    "arguments": {},
+                    "result": "Lisbon",
+                },
+            )
+            out = await client.wait_for(
+                "bot-output", lambda m: m["data"].get("spoken_status") == "completed"
+            )
+            assert "Lisbon" in out["data"]["text"]
+            client_conn.close()
