@@ -22,9 +22,11 @@ from .llm import LlmResult
 __all__ = [
     "DemoResponder",
     "EngineChoice",
+    "Engines",
     "LocalStt",
     "LocalTts",
     "local_bot",
+    "make_engines",
     "preload",
     "silero_vad",
 ]
@@ -149,12 +151,107 @@ class DemoResponder:
 @final
 @attrs.frozen(kw_only=True)
 class EngineChoice:
-    """Which engines a bot uses (``--stt``, ``--llm``, ``--tts`` and their options)."""
+    """Which engines a bot uses (``--stt``, ``--llm``, ``--tts`` and their options).
+
+    Offline: ``stt="whisper"``, ``llm="demo"``, ``tts="piper"|"espeak"``. Network:
+    ``stt="openai"|"deepgram"``, ``llm="openai"``, ``tts="openai"`` with a base URL and model;
+    keys are read from the environment (``RTVI_LLM_API_KEY``, ``RTVI_STT_API_KEY``,
+    ``RTVI_TTS_API_KEY``, falling back to ``OPENAI_API_KEY`` / ``DEEPGRAM_API_KEY``).
+    """
 
     stt: str = "whisper"
     llm: str = "demo"
     tts: str = "piper"
     vad: str = "silero"
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_model: str = "gpt-4o-mini"
+    stt_base_url: str = "https://api.openai.com/v1"
+    stt_model: str = "whisper-1"
+    tts_base_url: str = "https://api.openai.com/v1"
+    tts_model: str = "tts-1"
+    tts_voice: str = "alloy"
+
+
+@final
+@attrs.frozen(kw_only=True)
+class Engines:
+    """Engines built once per process and shared by every session."""
+
+    vad: Any
+    stt: Any
+    llm: Any
+    tts: Any
+    stt_actor: Any = None  # a streaming STT stage that replaces the utterance STT stage
+
+
+def make_engines(choice: EngineChoice) -> Engines:
+    """Build the engines of ``choice`` (network clients, offline model handles).
+
+    Raises:
+        actors.engines.EngineUnavailable: an offline engine's extra is missing.
+        ValueError: an unknown engine name.
+    """
+    from . import remote
+    from .fakes import energy_vad
+
+    stt: Any
+    stt_actor: Any = None
+    if choice.stt == "whisper":
+        stt = LocalStt()
+    elif choice.stt == "openai":
+        from .providers import OpenAITranscriberConfig
+
+        stt = remote.OpenAIStt(
+            OpenAITranscriberConfig(
+                base_url=choice.stt_base_url,
+                model=choice.stt_model,
+                api_key=remote.env_key("RTVI_STT_API_KEY", "OPENAI_API_KEY"),
+            )
+        )
+    elif choice.stt == "deepgram":
+        import functools
+
+        from .providers import DeepgramConfig
+
+        key = remote.env_key("RTVI_STT_API_KEY", "DEEPGRAM_API_KEY") or ""
+        config = DeepgramConfig(api_key=key, url=choice.stt_base_url)
+        stt = None
+        stt_actor = functools.partial(remote.DeepgramSttActor, config)
+    else:
+        raise ValueError(f"unknown STT engine {choice.stt!r}")
+    llm: Any
+    if choice.llm == "demo":
+        llm = DemoResponder()
+    elif choice.llm == "openai":
+        from .providers import OpenAIChatConfig
+
+        llm = remote.OpenAILlm(
+            OpenAIChatConfig(
+                base_url=choice.llm_base_url,
+                model=choice.llm_model,
+                api_key=remote.env_key("RTVI_LLM_API_KEY", "OPENAI_API_KEY"),
+            )
+        )
+    else:
+        raise ValueError(f"unknown LLM engine {choice.llm!r}")
+    tts: Any
+    if choice.tts in ("piper", "espeak"):
+        tts = LocalTts(choice.tts)
+    elif choice.tts == "openai":
+        from .providers import OpenAISpeechConfig
+
+        tts = remote.OpenAITts(
+            OpenAISpeechConfig(
+                base_url=choice.tts_base_url,
+                model=choice.tts_model,
+                voice=choice.tts_voice,
+                api_key=remote.env_key("RTVI_TTS_API_KEY", "OPENAI_API_KEY"),
+            )
+        )
+    else:
+        raise ValueError(f"unknown TTS engine {choice.tts!r}")
+    vad = silero_vad() if choice.vad == "silero" else energy_vad()
+    return Engines(vad=vad, stt=stt, llm=llm, tts=tts, stt_actor=stt_actor)
 
 
 def preload(choice: EngineChoice) -> None:
@@ -178,17 +275,33 @@ def preload(choice: EngineChoice) -> None:
         EspeakTts().load()
 
 
-def local_bot(session: Any, config: Any = None, choice: EngineChoice | None = None) -> Any:
-    """The offline voice bot's graph for one session (engines per ``choice``)."""
-    from .bots import voice_graph
-    from .fakes import energy_vad
+def local_bot(
+    session: Any,
+    config: Any = None,
+    choice: EngineChoice | None = None,
+    engines: Engines | None = None,
+) -> Any:
+    """The voice bot's graph for one session: the offline stack by default, or the engines of
+    ``choice`` (pass ``engines`` built once by :func:`make_engines` to share them)."""
+    import attrs as _attrs
 
-    choice = choice or EngineChoice()
+    from .bots import voice_graph
+
+    engines = engines or make_engines(choice or EngineChoice())
+    extra = []
+    if engines.stt_actor is not None:
+        stt_actor = engines.stt_actor
+
+        def streaming_stt(g: Any) -> None:
+            g._nodes["stt"] = _attrs.evolve(g._nodes["stt"], factory=stt_actor)
+
+        extra.append(streaming_stt)
     return voice_graph(
         session,
-        vad=silero_vad() if choice.vad == "silero" else energy_vad(),
-        stt=LocalStt(),
-        llm=DemoResponder(),
-        tts=LocalTts(choice.tts),
+        vad=engines.vad,
+        stt=engines.stt,
+        llm=engines.llm,
+        tts=engines.tts,
         config=config,
+        extra=extra,
     )

@@ -46,12 +46,39 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_BOT,
         help="; ".join(f"{k}: {v}" for k, v in BOTS.items()) + f" (default {DEFAULT_BOT})",
     )
-    p.add_argument(
-        "--tts",
-        choices=("piper", "espeak"),
-        default="piper",
-        help="offline voice of the local bot (default piper)",
+    engines = p.add_argument_group(
+        "engines of the local bot",
+        "API keys come from the environment only: RTVI_LLM_API_KEY, RTVI_STT_API_KEY, "
+        "RTVI_TTS_API_KEY (falling back to OPENAI_API_KEY / DEEPGRAM_API_KEY)",
     )
+    engines.add_argument(
+        "--llm",
+        choices=("demo", "openai"),
+        default="demo",
+        help="demo: the offline demo responder; openai: any OpenAI-compatible chat server",
+    )
+    engines.add_argument("--llm-base-url", default="https://api.openai.com/v1")
+    engines.add_argument("--llm-model", default="gpt-4o-mini")
+    engines.add_argument(
+        "--stt",
+        choices=("whisper", "openai", "deepgram"),
+        default="whisper",
+        help="whisper: offline tiny.en; openai: /audio/transcriptions; deepgram: live streaming",
+    )
+    engines.add_argument(
+        "--stt-base-url", default=None, help="default: OpenAI's API, or Deepgram's listen URL"
+    )
+    engines.add_argument("--stt-model", default="whisper-1")
+    engines.add_argument(
+        "--tts",
+        choices=("piper", "espeak", "openai"),
+        default="piper",
+        help="piper or espeak: offline; openai: /audio/speech",
+    )
+    engines.add_argument("--tts-base-url", default="https://api.openai.com/v1")
+    engines.add_argument("--tts-model", default="tts-1")
+    engines.add_argument("--tts-voice", default="alloy")
+    engines.add_argument("--system-prompt", default="You are a helpful, concise voice assistant.")
     p.add_argument(
         "--log-format",
         choices=("console", "json"),
@@ -80,7 +107,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _session_handler(bot: str, debug: bool, tts: str = "piper") -> Callable[[Any, str], Any]:
+def _session_handler(args: argparse.Namespace) -> Callable[[Any, str], Any]:
+    bot, debug = args.bot, args.debug
     from actors.echo import build_echo_graph  # composition root: lazy imports
     from supervisors import bot_session, graph_session
 
@@ -93,12 +121,31 @@ def _session_handler(bot: str, debug: bool, tts: str = "piper") -> Callable[[Any
         return bot_session(lambda session: scripted_bot(session, config), debug=debug)
     if bot == "local":
         from actors.bots import VoiceConfig
-        from actors.local import EngineChoice, local_bot, preload
+        from actors.local import EngineChoice, local_bot, make_engines, preload
+        from actors.turn_policy import TurnPolicy
 
-        choice = EngineChoice(tts=tts)
+        choice = EngineChoice(
+            stt=args.stt,
+            llm=args.llm,
+            tts=args.tts,
+            llm_base_url=args.llm_base_url,
+            llm_model=args.llm_model,
+            stt_base_url=args.stt_base_url
+            or (
+                "wss://api.deepgram.com/v1/listen"
+                if args.stt == "deepgram"
+                else "https://api.openai.com/v1"
+            ),
+            stt_model=args.stt_model,
+            tts_base_url=args.tts_base_url,
+            tts_model=args.tts_model,
+            tts_voice=args.tts_voice,
+        )
         preload(choice)  # load the models once, before listening; fails early if missing
-        config = VoiceConfig(debug=debug)
-        return bot_session(lambda session: local_bot(session, config, choice), debug=debug)
+        engines = make_engines(choice)
+        policy = TurnPolicy(stop="transcription" if args.stt == "deepgram" else "vad")
+        config = VoiceConfig(debug=debug, system_prompt=args.system_prompt, turn_policy=policy)
+        return bot_session(lambda session: local_bot(session, config, engines=engines), debug=debug)
     raise SystemExit(
         f"bot {bot!r} is not available in this version; available: {', '.join(AVAILABLE_BOTS)}"
     )
@@ -118,7 +165,7 @@ async def serve(args: argparse.Namespace) -> None:
     from .web import WebApp
 
     try:
-        handler = _session_handler(args.bot, args.debug, args.tts)
+        handler = _session_handler(args)
     except ImportError as exc:  # actors.engines.EngineUnavailable: a missing extra
         log.error("engine.unavailable", error=str(exc))
         raise SystemExit(2) from None
