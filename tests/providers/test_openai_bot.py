@@ -104,3 +104,42 @@ async def test_a_stalled_llm_is_reported_not_dead_air() -> None:
                 reply = await client.wait_for("error-response")
                 assert reply["id"] == "p1"
                 client_conn.close()
+
+
+@pytest.mark.usefixtures("keys")
+async def test_streaming_deepgram_stt_drives_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fake_servers import open_deepgram_server
+
+    from actors.turn_policy import TurnPolicy
+
+    monkeypatch.setenv("DEEPGRAM_API_KEY", API_KEY)
+    with trio.fail_after(30):
+        async with open_deepgram_server() as dg:
+            choice = EngineChoice(
+                vad="energy", stt="deepgram", stt_base_url=dg.url, llm="demo", tts="espeak"
+            )
+            engines = make_engines(choice)
+            config = VoiceConfig(turn_policy=TurnPolicy(stop="transcription"))
+            server_conn, client_conn = connection_pair()
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(
+                    bot_session(lambda s: local_bot(s, config, engines=engines)),
+                    server_conn,
+                    "dg",
+                )
+                client = RtviClient(client_conn)
+                nursery.start_soon(client.run)
+                await client.ready()
+                # 0.4 s of audio: an interim ("hello") then a final ("hello hello")
+                await client.stream_audio(tone(0.4, 16000, 300.0, amplitude=0.3), realtime=False)
+                interim = await client.wait_for(
+                    "user-transcription", lambda m: not m["data"]["final"]
+                )
+                assert interim["data"]["text"] == "hello"
+                final = await client.wait_for("user-transcription", lambda m: m["data"]["final"])
+                assert final["data"]["text"] == "hello hello"
+                llm_text = await client.wait_for("user-llm-text")
+                assert llm_text["data"]["text"] == "hello hello"
+                await client.wait_for("bot-started-speaking")
+                assert dg.audio_bytes >= 12800
+                client_conn.close()

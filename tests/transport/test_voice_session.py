@@ -326,3 +326,33 @@ async def test_idle_user_is_reprompted_at_most_n_times(autojump_clock) -> None:
             assert len(c.of("bot-started-speaking")) == 3  # two re-prompts, then quiet
             system = [m for m in session.data["conversation"].messages() if m["role"] == "system"]
             assert len(system) == 2
+
+
+async def test_server_side_function_runs_and_report_level_none_keeps_it_private(
+    autojump_clock,
+) -> None:
+    seen: list[dict] = []
+
+    async def get_weather(args):
+        seen.append(dict(args))
+        await trio.sleep(0.5)
+        return {"sky": "rainy"}
+
+    config = VoiceConfig(
+        tools=WEATHER.tools, functions={"get_weather": Function(handler=get_weather)}
+    )
+    with trio.fail_after(60):
+        async with voice_session(llm=ToolLlm(), config=config) as (c, session):
+            await c.send("send-text", {"content": "weather?"})
+            await c.wait_for("bot-stopped-speaking")
+            assert seen == [{"city": "X"}]
+            started = c.of("llm-function-call-started")[0]["data"]
+            in_progress = c.of("llm-function-call-in-progress")[0]["data"]
+            stopped = c.of("llm-function-call-stopped")[0]["data"]
+            assert started == {}  # default level "none": no name, no arguments
+            assert set(in_progress) == {"tool_call_id"}
+            assert stopped["cancelled"] is False and "result" not in stopped
+            texts = [m["data"]["text"] for m in c.of("bot-output")]
+            assert any("rainy" in t for t in texts)
+            roles = [m["role"] for m in session.data["conversation"].messages()]
+            assert roles[-4:] == ["user", "assistant", "tool", "assistant"]
