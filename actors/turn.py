@@ -123,6 +123,7 @@ class TurnActor(Actor):
         self._pending: list[str] = []
         self._bot_speaking = False
         self._generating = False
+        self._awaiting_audio = False  # a spoken reply was generated but has not started playing
         self._audio = True  # does the current reply speak?
         self._calls: dict[str, _Call] = {}
         self.late_results = 0
@@ -203,8 +204,8 @@ class TurnActor(Actor):
 
     @property
     def bot_busy(self) -> bool:
-        """The bot is generating or speaking."""
-        return self._generating or self._bot_speaking
+        """The bot is generating, has a reply on its way to the speaker, or is speaking."""
+        return self._generating or self._awaiting_audio or self._bot_speaking
 
     async def handle(self, msg: Any, ctx: Context) -> None:
         now = trio.current_time()
@@ -246,6 +247,7 @@ class TurnActor(Actor):
                 await self._generate(ctx, None, audio=True)
             case BotStartedSpeaking(at=at):
                 self._bot_speaking = True
+                self._awaiting_audio = False
                 self._idle_at = None
                 self._update_mute(ctx)
                 if self._speech_end is not None and self._requested is not None:
@@ -262,6 +264,7 @@ class TurnActor(Actor):
                 self._speech_end = self._requested = None
             case BotStoppedSpeaking(at=at):
                 self._bot_speaking = False
+                self._awaiting_audio = False
                 self._first_reply_done = True
                 self.barge.reset()
                 self._update_mute(ctx)
@@ -274,6 +277,7 @@ class TurnActor(Actor):
                 self._generating = True
             case LlmStopped(epoch=epoch, text=text, interrupted=interrupted):
                 self._generating = False
+                self._awaiting_audio = self._audio and bool(text.strip()) and not interrupted
                 if interrupted:
                     pass  # the audio sender reports what was heard, if anything played
                 elif not self._audio or not text.strip():
@@ -288,6 +292,7 @@ class TurnActor(Actor):
                 self._update_mute(ctx)
             case Interrupted():
                 self._generating = False
+                self._awaiting_audio = False
                 self.barge.reset()
                 if self.gate is not None:
                     self.gate.resume()

@@ -356,3 +356,27 @@ async def test_server_side_function_runs_and_report_level_none_keeps_it_private(
             assert any("rainy" in t for t in texts)
             roles = [m["role"] for m in session.data["conversation"].messages()]
             assert roles[-4:] == ["user", "assistant", "tool", "assistant"]
+
+
+async def test_speech_before_the_reply_starts_playing_still_interrupts(autojump_clock) -> None:
+    import attrs
+
+    def slow_tts(g) -> None:  # 1 s before the first audio: a window with no audio yet
+        g._nodes["tts"] = attrs.evolve(
+            g._nodes["tts"], factory=functools.partial(TtsActor, ToneTts(ttfb=1.0))
+        )
+
+    with trio.fail_after(60):
+        async with voice_session(tts_factory=slow_tts) as (c, _):
+            await c.send("send-text", {"content": LONG})
+            await c.wait_for("bot-llm-stopped")
+            assert "bot-started-speaking" not in c.types()
+            await c.stream_audio(tone(0.3, 16000, 300.0, amplitude=0.3) + silence(1.0))
+            await c.wait_for("bot-interrupted")
+            await c.wait_for("bot-stopped-speaking")  # the reply to "hello" played...
+            spoken = [
+                m["data"]["text"]
+                for m in c.of("bot-output")
+                if m["data"].get("spoken_status") == "completed"
+            ]
+            assert spoken == ["You said: hello."]  # ...and the long one never did
