@@ -45,6 +45,7 @@ from rtvi_actors.voice import (
     AudioLevel,
     BotSegment,
     BotSpoke,
+    ClientFunctionCall,
     ClientRtvi,
     FunctionCallCancelled,
     FunctionCallFinished,
@@ -264,7 +265,14 @@ def voice_graph(
         g.route(AudioIn, "rtvi", "vad")
         g.route(ServerEvent, "observer", "rtvi")
         g.route(RtviOut, "rtvi", "ws_msg")
-        g.subscribe("rtvi", BotStartedSpeaking, BotStoppedSpeaking, LlmStarted, LlmStopped)
+        g.subscribe(
+            "rtvi",
+            BotStartedSpeaking,
+            BotStoppedSpeaking,
+            LlmStarted,
+            LlmStopped,
+            ClientFunctionCall,
+        )
         g.subscribe("observer", *OBSERVED_EVENTS)
     else:
         g.discard(ClientRtvi, "ws_in")

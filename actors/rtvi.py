@@ -26,6 +26,7 @@ from rtvi_actors import (
 from rtvi_actors import protocol as p
 from rtvi_actors.session import RtviHandle
 from rtvi_actors.voice import (
+    ClientFunctionCall,
     ClientRtvi,
     FunctionCallResultIn,
     LlmStarted,
@@ -73,6 +74,7 @@ class RtviActor(Actor):
         BotStoppedSpeaking,
         LlmStarted,
         LlmStopped,
+        ClientFunctionCall,
     )
     emits = (RtviOut, UserText, FunctionCallResultIn, AudioIn)
     publishes = (ObserverConfigure,)
@@ -146,6 +148,13 @@ class RtviActor(Actor):
                 self._set_busy(generating=True)
             case LlmStopped():
                 self._set_busy(generating=False)
+            case ClientFunctionCall() if self.protocol.dialect is p.Dialect.LEGACY:
+                # 0.x clients execute ``llm-function-call`` (newer ones the observer's
+                # ``llm-function-call-in-progress``)
+                call = p.LlmFunctionCall(
+                    function_name=msg.name, tool_call_id=msg.call_id, args=dict(msg.arguments)
+                )
+                await self._send_event(call, ctx)
 
     def _set_busy(self, *, speaking: bool | None = None, generating: bool | None = None) -> None:
         if speaking is not None:

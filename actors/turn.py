@@ -23,6 +23,7 @@ from rtvi_actors import (
 )
 from rtvi_actors.voice import (
     BotSpoke,
+    ClientFunctionCall,
     FunctionCallCancelled,
     FunctionCallFinished,
     FunctionCallRequested,
@@ -107,6 +108,7 @@ class TurnActor(Actor):
         UserMuteStopped,
         PlayoutPause,
         PlayoutResume,
+        ClientFunctionCall,
     )
 
     def __init__(
@@ -356,6 +358,11 @@ class TurnActor(Actor):
                     self._record(call, result, ctx)
                     await self._maybe_continue(call.epoch, ctx)
                     return
+                ctx.publish(
+                    ClientFunctionCall(
+                        epoch=call.epoch, call_id=call.call_id, name=call.name, arguments=args
+                    )
+                )
                 await trio.sleep_forever()  # a client tool: _finish_client_call ends it
             if timer.cancelled_caught and not call.done:
                 self._cancel(call, "timeout", ctx)

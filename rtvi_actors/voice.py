@@ -17,6 +17,7 @@ __all__ = [
     "AudioLevel",
     "BotSegment",
     "BotSpoke",
+    "ClientFunctionCall",
     "ClientRtvi",
     "FunctionCallCancelled",
     "FunctionCallFinished",
@@ -217,6 +218,18 @@ class FunctionCallCancelled:
     call_id: str
     name: str
     reason: str
+
+
+@final
+@attrs.frozen(kw_only=True)
+class ClientFunctionCall:
+    """Event: a tool call the client must execute (its result comes back as
+    ``FunctionCallResultIn``). Legacy 0.x clients are sent ``llm-function-call`` for it."""
+
+    epoch: int
+    call_id: str
+    name: str
+    arguments: Mapping[str, Any]
 
 
 @final

@@ -380,3 +380,40 @@ async def test_speech_before_the_reply_starts_playing_still_interrupts(autojump_
                 if m["data"].get("spoken_status") == "completed"
             ]
             assert spoken == ["You said: hello."]  # ...and the long one never did
+
+
+async def test_legacy_client_gets_llm_function_call(autojump_clock) -> None:
+    server_conn, client_conn = connection_pair()
+
+    def build(session: Session):
+        return voice_graph(
+            session, vad=energy_vad(), stt=FakeStt(), llm=ToolLlm(), tts=ToneTts(), config=WEATHER
+        )
+
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(bot_session(build), server_conn, "legacy")
+            c = RtviClient(client_conn)
+            nursery.start_soon(c.run)
+            await c.send("client-ready", {})  # a 0.x client: no version
+            ready = await c.wait_for("bot-ready")
+            assert ready["data"]["version"].startswith("0.")
+            await c.send("send-text", {"content": "weather?"})
+            call = await c.wait_for("llm-function-call")
+            assert call["data"] == {
+                "function_name": "get_weather",
+                "tool_call_id": "call-1",
+                "args": {"city": "X"},
+            }
+            await c.send(
+                "llm-function-call-result",
+                {
+                    "function_name": "get_weather",
+                    "tool_call_id": "call-1",
+                    "arguments": {"city": "X"},
+                    "result": {"sky": "foggy"},
+                },
+            )
+            await c.wait_for("bot-stopped-speaking")
+            assert any("foggy" in m["data"]["text"] for m in c.of("bot-output"))
+            client_conn.close()
