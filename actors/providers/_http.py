@@ -288,3 +288,38 @@ def raise_for_body_error(data: Any, *, provider: str, secret: str | None) -> Non
         retryable=retryable,
         provider=provider,
     )
+
+
+async def open_body(
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    *,
+    provider: str,
+    started: float,
+    first_byte_deadline: float,
+    stall_deadline: float,
+    secret: str | None,
+) -> BodyReader:
+    """Send ``request`` and return a :class:`BodyReader` over its streaming body, with the
+    first-byte deadline counted from ``started`` and ``stall_deadline`` between chunks.
+
+    Raises:
+        ProviderError: see :func:`open_response`.
+
+    Cancellation: safe; a response already open is closed by the reader's owner.
+    """
+    response = await open_response(
+        http,
+        request,
+        provider=provider,
+        deadline_at=started + first_byte_deadline,
+        deadline=first_byte_deadline,
+        secret=secret,
+    )
+    return BodyReader(
+        response,
+        first_deadline_at=started + first_byte_deadline,
+        first_byte_deadline=first_byte_deadline,
+        stall_deadline=stall_deadline,
+        provider=provider,
+    )

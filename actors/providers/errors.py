@@ -139,6 +139,11 @@ class ProviderConnectionError(ProviderError):
     default_retryable = True
 
 
+def redacted_repr(headers: Mapping[str, str]) -> str:
+    """``repr`` of ``headers`` with credential values hidden (for attrs ``field(repr=...)``)."""
+    return repr(redact(headers))
+
+
 def redact(headers: Mapping[str, str] | Iterable[tuple[Any, Any]]) -> dict[str, str]:
     """Return a copy of ``headers`` that is safe to log: credential values become ``<redacted>``.
 

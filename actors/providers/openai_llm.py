@@ -17,18 +17,14 @@ import httpx
 import trio
 from attrs import field, frozen
 
-from ._http import BodyReader, HttpOwner, auth_headers, open_response, raise_for_body_error
+from ._http import BodyReader, HttpOwner, auth_headers, open_body, raise_for_body_error
 from .chat_stream import ChatEvent, ChatStreamAssembler, Done, TextDelta, ToolCall, Usage
-from .errors import ProviderError, redact
+from .errors import ProviderError, redacted_repr
 from .sse import SseParser
 
 __all__ = ["ChatRequest", "ChatResult", "OpenAIChatClient", "OpenAIChatConfig", "build_chat_body"]
 
 PROVIDER = "openai-llm"
-
-
-def _redacted_repr(headers: Mapping[str, str]) -> str:
-    return repr(redact(headers))
 
 
 @final
@@ -54,7 +50,7 @@ class OpenAIChatConfig:
     base_url: str
     model: str
     api_key: str | None = field(default=None, repr=False)
-    extra_headers: Mapping[str, str] = field(factory=dict, repr=_redacted_repr)
+    extra_headers: Mapping[str, str] = field(factory=dict, repr=redacted_repr)
     first_byte_deadline: float = 15.0
     stall_deadline: float = 10.0
     include_usage: bool = True
@@ -222,20 +218,14 @@ async def _stream_events(
             "Accept": "text/event-stream",
         },
     )
-    response = await open_response(
+    reader = await open_body(
         http,
         http_request,
         provider=PROVIDER,
-        deadline_at=started + config.first_byte_deadline,
-        deadline=config.first_byte_deadline,
-        secret=config.api_key,
-    )
-    reader = BodyReader(
-        response,
-        first_deadline_at=started + config.first_byte_deadline,
+        started=started,
         first_byte_deadline=config.first_byte_deadline,
         stall_deadline=config.stall_deadline,
-        provider=PROVIDER,
+        secret=config.api_key,
     )
     try:
         parser = SseParser()

@@ -22,16 +22,12 @@ from ._http import (
     open_response,
     raise_for_body_error,
 )
-from .errors import ProviderError, redact
+from .errors import ProviderError, redacted_repr
 from .wav import pcm16_wav
 
 __all__ = ["OpenAITranscriber", "OpenAITranscriberConfig", "Transcription"]
 
 PROVIDER = "openai-stt"
-
-
-def _redacted_repr(headers: Mapping[str, str]) -> str:
-    return repr(redact(headers))
 
 
 @final
@@ -53,7 +49,7 @@ class OpenAITranscriberConfig:
     base_url: str
     model: str
     api_key: str | None = field(default=None, repr=False)
-    extra_headers: Mapping[str, str] = field(factory=dict, repr=_redacted_repr)
+    extra_headers: Mapping[str, str] = field(factory=dict, repr=redacted_repr)
     language: str | None = None
     response_format: str = "json"
     response_deadline: float = 15.0

@@ -15,17 +15,13 @@ import httpx
 import trio
 from attrs import field, frozen
 
-from ._http import BodyReader, HttpOwner, auth_headers, open_response
-from .errors import ProviderError, redact
+from ._http import HttpOwner, auth_headers, open_body
+from .errors import ProviderError, redacted_repr
 from .wav import WavHeaderStripper
 
 __all__ = ["OpenAISpeech", "OpenAISpeechConfig"]
 
 PROVIDER = "openai-tts"
-
-
-def _redacted_repr(headers: Mapping[str, str]) -> str:
-    return repr(redact(headers))
 
 
 @final
@@ -52,7 +48,7 @@ class OpenAISpeechConfig:
     model: str
     voice: str
     api_key: str | None = field(default=None, repr=False)
-    extra_headers: Mapping[str, str] = field(factory=dict, repr=_redacted_repr)
+    extra_headers: Mapping[str, str] = field(factory=dict, repr=redacted_repr)
     response_format: str = field(default="pcm")
     sample_rate: int = 24000
     speed: float | None = None
@@ -138,20 +134,14 @@ async def _stream_audio(
         json=body,
         headers=auth_headers(config.api_key, config.extra_headers),
     )
-    response = await open_response(
+    reader = await open_body(
         http,
         request,
         provider=PROVIDER,
-        deadline_at=started + config.first_byte_deadline,
-        deadline=config.first_byte_deadline,
-        secret=config.api_key,
-    )
-    reader = BodyReader(
-        response,
-        first_deadline_at=started + config.first_byte_deadline,
+        started=started,
         first_byte_deadline=config.first_byte_deadline,
         stall_deadline=config.stall_deadline,
-        provider=PROVIDER,
+        secret=config.api_key,
     )
     try:
         stripper = WavHeaderStripper() if config.response_format == "wav" else None
