@@ -1,0 +1,43 @@
+"""Malformed and unexpected frames are counted, never session-ending (virtual time, no sockets)."""
+
+from __future__ import annotations
+
+import trio
+
+from actors.bots import scripted_bot
+from rtvi_actors.client import RtviClient
+from rtvi_actors.protocol import wire
+from rtvi_actors.session import Session
+from rtvi_actors.testing import connection_pair
+from supervisors import bot_session
+
+
+async def test_garbage_is_counted_and_the_session_goes_on(autojump_clock) -> None:
+    holder: dict[str, Session] = {}
+
+    def build(session: Session):
+        holder["s"] = session
+        return scripted_bot(session)
+
+    server_conn, client_conn = connection_pair()
+    with trio.fail_after(60):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(bot_session(build), server_conn, "g")
+            c = RtviClient(client_conn)
+            nursery.start_soon(c.run)
+            await c.send_raw('{"label":"rtvi-ai","type":"client-ready"}')  # a text frame
+            await c.send_raw(b"\xff\x00garbage\x13")  # not protobuf
+            await c.send_raw(b"\x22\x09\x0a\x03abc")  # truncated message frame
+            await c.send_raw(wire.serialize(wire.InterruptionFrame()))  # unexpected kind
+            await c.send_raw(wire.serialize(wire.TextFrame(text="hi")))  # unexpected kind
+            await c.send_raw(b"\x08\x01")  # a valid protobuf with no known oneof
+            await c.send_raw(b"\x12\x08\x1a\x01\x00\x20\x80\x7d\x28\x01")  # odd PCM length
+            ready = await c.ready()
+            assert ready["type"] == "bot-ready"
+            await c.send("send-text", {"content": "still alive"})
+            await c.wait_for("bot-stopped-speaking")
+            counters = holder["s"].data["transport"]
+            assert counters.malformed == 5
+            assert counters.unexpected == 2
+            assert holder["s"].graph.statistics().actor("ws_in").incarnations == 1
+            client_conn.close()
