@@ -79,9 +79,10 @@ class ObserverActor(Actor):
 
     async def started(self, ctx: Context) -> None:
         self._session_id = ctx.session_id
-        send, recv = trio.open_memory_channel[tuple[str, str]](_LOG_BUFFER)
-        self._logs = send
-        ctx.start_soon(self._forward_logs, recv, ctx)
+        if self.observer.params.system_logs_enabled:  # the forwarding task costs memory
+            send, recv = trio.open_memory_channel[tuple[str, str]](_LOG_BUFFER)
+            self._logs = send
+            ctx.start_soon(self._forward_logs, recv, ctx)
 
     async def handle(self, msg: Any, ctx: Context) -> None:
         try:

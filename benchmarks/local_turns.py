@@ -1,6 +1,6 @@
 """End-of-speech → first bot audio of the offline bot, measured through the whole session graph.
 
-Run:  python -m actors.engines.bench_turns [--turns 12] [--tts piper|espeak]
+Run:  python -m benchmarks.local_turns [--turns 12] [--tts piper|espeak]
 
 Each turn streams an eSpeak utterance in real time into one session of the local bot (Silero
 VAD → Whisper tiny.en → demo responder → Piper/eSpeak), followed by silence, and measures

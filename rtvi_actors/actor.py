@@ -98,7 +98,8 @@ class Context:
             TypeError: the actor did not declare ``type(msg)`` in ``emits`` (a bug).
 
         Cancellation: a cancelled emit may have delivered ``msg`` to some destinations and not
-        to others; each single delivery is atomic.
+        to others; each single delivery is atomic. When every destination has room, emit
+        completes without yielding to the scheduler (the mailbox loop yields regularly).
         """
         await self._cell.emit(msg)
 

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ActorCell", "ActorStatistics"]
 
+_BURST = 16
+"""Messages an actor may take from its mailbox in a row before it yields to the scheduler."""
+
 
 @final
 @attrs.frozen(kw_only=True)
@@ -112,20 +115,41 @@ class ActorCell:
     ) -> None:
         control = self.graph.control
         mailbox = self.mailbox
-        async for msg in recv:
+        burst = 0
+        while True:
+            # Take what is already queued without a scheduler round trip, but yield at least
+            # every _BURST messages so a busy actor never starves the others.
+            try:
+                if burst >= _BURST:
+                    raise trio.WouldBlock
+                msg = recv.receive_nowait()
+                burst += 1
+            except trio.WouldBlock:
+                burst = 0
+                try:
+                    msg = await recv.receive()
+                except trio.EndOfChannel:
+                    return
+            except trio.EndOfChannel:
+                return
             mailbox.received += 1
-            if is_stale(msg, control.epoch):
-                mailbox.dropped_stale += 1
-                continue
-            self._current = msg
-            with trio.CancelScope() as scope:
-                self._handler = scope
-                await actor.handle(msg, ctx)
-            self._handler = self._current = None
-            if scope.cancelled_caught:
-                self.cancelled += 1
+            if getattr(msg, "__bot_side__", False):
+                if msg.epoch < control.epoch:
+                    mailbox.dropped_stale += 1
+                    continue
+                # only a bot-side message can go stale while it is handled: only it needs a
+                # scope that an interruption may cancel
+                self._current = msg
+                with trio.CancelScope() as scope:
+                    self._handler = scope
+                    await actor.handle(msg, ctx)
+                self._handler = self._current = None
+                if scope.cancelled_caught:
+                    self.cancelled += 1
+                    continue
             else:
-                self.handled += 1
+                await actor.handle(msg, ctx)
+            self.handled += 1
 
     # -- routing (called through the Context) ------------------------------------------------
 
@@ -139,7 +163,10 @@ class ActorCell:
         for edge in edges:
             dst = edge.dst
             if edge.overflow is Overflow.BLOCK:
-                await edge.send.send(msg)
+                try:
+                    edge.send.send_nowait(msg)  # the common case: room in the mailbox
+                except trio.WouldBlock:
+                    await edge.send.send(msg)  # backpressure
                 dst.sent += 1
                 continue
             try:
