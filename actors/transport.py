@@ -100,7 +100,7 @@ class InboundLimits:
     messages_per_second: float | None = 50.0
     message_burst: float = 100.0
     audio_realtime_factor: float | None = 2.0
-    audio_burst: float = 2.0
+    audio_burst: float = 10.0
     warn_every: float = 1.0
 
 
