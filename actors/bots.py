@@ -139,6 +139,10 @@ class VoiceConfig:
         enable_rtvi: speak RTVI (the RTVI actor, observer and message sender).
         observer_params: an ``ObserverParams`` for the observer.
         drain_grace: how long ``disconnect-bot`` lets the bot finish speaking.
+        inbound_limits: the receiver's ``InboundLimits`` (rate limits per session; default:
+            ``actors.transport.DEFAULT_INBOUND_LIMITS``).
+        max_history: keep at most this many messages of conversation (the system prompt is
+            always kept), so long calls stay flat in memory; ``None``: unbounded.
         debug: internal error text goes to clients (never in production).
     """
 
@@ -154,6 +158,8 @@ class VoiceConfig:
     enable_rtvi: bool = True
     observer_params: Any = None
     drain_grace: float = 10.0
+    inbound_limits: Any = None
+    max_history: int | None = 200
     debug: bool = False
 
 
@@ -185,11 +191,14 @@ def voice_graph(
     conn = session.conn
     counters = session.data.setdefault("transport", TransportCounters())
     conversation = session.data.setdefault(
-        "conversation", Conversation(cfg.system_prompt, cfg.tools)
+        "conversation", Conversation(cfg.system_prompt, cfg.tools, max_messages=cfg.max_history)
     )
     gate = session.data.setdefault("playout_gate", PlayoutGate())
     g = Graph()
-    g.add("ws_in", _partial(WsReceiver, conn, counters, framing=cfg.framing), significant=True)
+    receiver_options: dict[str, Any] = {"framing": cfg.framing}
+    if cfg.inbound_limits is not None:
+        receiver_options["limits"] = cfg.inbound_limits
+    g.add("ws_in", _partial(WsReceiver, conn, counters, **receiver_options), significant=True)
     g.add(
         "vad",
         _partial(VadActor, vad, cfg.vad_params, blocking=cfg.vad_blocking),

@@ -32,13 +32,42 @@ class Conversation:
     Args:
         system: the system prompt, if any.
         tools: OpenAI function-tool schemas offered to the LLM.
+        max_messages: keep at most this many messages besides the system prompt; the oldest
+            turns go first (trimmed when a user message is added).
     """
 
-    def __init__(self, system: str | None = None, tools: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        system: str | None = None,
+        tools: Iterable[Mapping[str, Any]] = (),
+        *,
+        max_messages: int | None = None,
+    ) -> None:
         self._items: list[dict[str, Any] | _Slot] = []
+        self._system = 0
         if system:
             self._items.append({"role": "system", "content": system})
+            self._system = 1
         self.tools: tuple[Mapping[str, Any], ...] = tuple(tools)
+        self.max_messages = max_messages
+        self.trimmed = 0
+
+    def _trim(self) -> None:
+        """Drop the oldest turns beyond ``max_messages`` (the system prompt stays), starting at
+        a user message so no tool result is left without its call."""
+        if self.max_messages is None:
+            return
+        excess = len(self._items) - self._system - self.max_messages
+        if excess <= 0:
+            return
+        cut = self._system + excess
+        while cut < len(self._items):
+            item = self._items[cut]
+            if isinstance(item, dict) and item.get("role") == "user":
+                break
+            cut += 1
+        self.trimmed += cut - self._system
+        del self._items[self._system : cut]
 
     def add(self, message: Mapping[str, Any]) -> None:
         """Append any message (``{"role": ..., "content": ...}``)."""
@@ -52,6 +81,7 @@ class Conversation:
         else:
             content = text
         self._items.append({"role": "user", "content": content})
+        self._trim()
 
     def reserve(self, epoch: int) -> None:
         """Reserve the assistant reply of ``epoch`` at the current end of the history."""

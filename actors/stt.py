@@ -12,7 +12,7 @@ from typing import Any, Final, Protocol
 
 import trio
 
-from rtvi_actors import Actor, AudioIn, Context, Metric, Transcript
+from rtvi_actors import Actor, AudioIn, Context, Metric, StageFailed, Transcript
 from rtvi_actors.voice import SttUsage, VadStarted, VadStopped
 
 __all__ = ["FakeStt", "SttActor", "UtteranceStt"]
@@ -57,14 +57,27 @@ class SttActor(Actor):
         preroll: seconds of audio kept from before the speech start (the VAD's start
             hysteresis means speech began earlier than ``VadStarted``).
         max_utterance: longer utterances are transcribed in pieces of this length.
+        deadline: a transcription taking longer is abandoned and reported to the client as a
+            non-fatal error (never silent dead air).
+        debug: include the error text in that report.
     """
 
     accepts = (AudioIn, VadStarted, VadStopped)
     emits = (Transcript,)
-    publishes = (Transcript, SttUsage, Metric)
+    publishes = (Transcript, SttUsage, Metric, StageFailed)
 
-    def __init__(self, engine: Any, *, preroll: float = 0.5, max_utterance: float = 30.0) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        *,
+        preroll: float = 0.5,
+        max_utterance: float = 30.0,
+        deadline: float = 30.0,
+        debug: bool = False,
+    ) -> None:
         self.engine = engine
+        self.deadline = deadline
+        self.debug = debug
         self._preroll: deque[bytes] = deque()
         self._preroll_bytes = 0
         self._preroll_max = int(preroll * RATE) * 2
@@ -101,7 +114,21 @@ class SttActor(Actor):
         if not audio:
             return
         started = trio.current_time()
-        text = (await self.engine.transcribe(audio)).strip()
+        try:
+            with trio.fail_after(self.deadline):
+                text = (await self.engine.transcribe(audio)).strip()
+        except Exception as exc:  # a provider failure or stall: report it, go on
+            error = f"{type(exc).__name__}: {exc}" if self.debug else type(exc).__name__
+            ctx.log.error("stt.failed", error=repr(exc))
+            ctx.publish(
+                StageFailed(
+                    stage=ctx.name,
+                    error=f"speech recognition failed ({error})",
+                    fatal=False,
+                    at=trio.current_time(),
+                )
+            )
+            return
         now = trio.current_time()
         name = getattr(self.engine, "name", type(self.engine).__name__)
         model = getattr(self.engine, "model", None)

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import trio
 
-from rtvi_actors import Actor, AudioOut, Context, Metric
+from rtvi_actors import Actor, AudioOut, Context, Metric, StageFailed
 from rtvi_actors.voice import (
     BotSegment,
     LlmDone,
@@ -47,9 +47,20 @@ class TtsActor(Actor):
 
     accepts = (LlmText, LlmDone)
     emits = (AudioOut, SpeechDone)
-    publishes = (TtsStarted, TtsStopped, BotSegment, TtsUsage, Metric)
+    publishes = (TtsStarted, TtsStopped, BotSegment, TtsUsage, Metric, StageFailed)
 
-    def __init__(self, engine: Any, *, splitter: Any = None) -> None:
+    def __init__(
+        self, engine: Any, *, splitter: Any = None, deadline: float = 30.0, debug: bool = False
+    ) -> None:
+        """Args:
+        engine: a :class:`TtsEngine`.
+        splitter: a factory of sentence splitters.
+        deadline: a segment whose synthesis takes longer is abandoned and reported to the
+            client as a non-fatal error (a stalled provider is never silent dead air).
+        debug: include the error text in that report.
+        """
+        self.deadline = deadline
+        self.debug = debug
         from actors.engines.text import SentenceSplitter
 
         self.engine = engine
@@ -114,7 +125,15 @@ class TtsActor(Actor):
                 )
             )
 
-        await self.engine.synthesize(text, on_audio)
+        try:
+            with trio.fail_after(self.deadline):
+                await self.engine.synthesize(text, on_audio)
+        except Exception as exc:  # a provider failure or stall: report it, go on
+            error = f"{type(exc).__name__}: {exc}" if self.debug else type(exc).__name__
+            ctx.log.error("tts.failed", error=repr(exc))
+            ctx.publish(
+                StageFailed(stage=ctx.name, error=f"TTS failed ({error})", fatal=False, at=now)
+            )
         await ctx.emit(
             AudioOut(
                 epoch=epoch,

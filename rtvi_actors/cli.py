@@ -100,6 +100,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="accept WebSocket handshakes only from this Origin (repeatable)",
     )
     p.add_argument(
+        "--max-connections-per-ip",
+        type=int,
+        default=32,
+        help="refuse more simultaneous connections from one address (HTTP 429; default 32)",
+    )
+    p.add_argument(
+        "--ping-interval",
+        type=float,
+        default=20.0,
+        help="ping idle clients this often (seconds); one that does not answer is closed",
+    )
+    p.add_argument(
+        "--drain-grace",
+        type=float,
+        default=10.0,
+        help="on SIGTERM, let a bot finish its current utterance for at most this long "
+        "(seconds) before closing with 1001",
+    )
+    p.add_argument(
         "--debug",
         action="store_true",
         help="send internal error details to clients (never in production)",
@@ -174,6 +193,9 @@ async def serve(args: argparse.Namespace) -> None:
         http=WebApp(STATIC_DIR, token=args.token),
         token=args.token,
         allowed_origins=args.allowed_origins,
+        max_connections_per_ip=args.max_connections_per_ip,
+        ping_interval=args.ping_interval,
+        drain_grace=args.drain_grace,
     )
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:

@@ -13,6 +13,8 @@ from typing import Literal, TextIO
 
 import structlog
 
+from .redaction import RedactSecrets
+
 __all__ = ["LogFormat", "configure_logging"]
 
 LogFormat = Literal["console", "json"]
@@ -22,6 +24,9 @@ def configure_logging(
     fmt: LogFormat = "console", *, level: str = "info", stream: TextIO | None = None
 ) -> None:
     """Configure structlog (and the stdlib root logger) for the whole process.
+
+    Every line passes through :class:`~rtvi_actors.redaction.RedactSecrets` (fields named like
+    secrets, known key values from the environment, ``Bearer``/``token=`` patterns).
 
     Args:
         fmt: ``"console"`` for human-readable lines, ``"json"`` for one JSON object per line.
@@ -33,10 +38,12 @@ def configure_logging(
     renderer: structlog.typing.Processor
     if fmt == "json":
         renderer = structlog.processors.JSONRenderer(sort_keys=False)
-        exc_processors: list[structlog.typing.Processor] = [structlog.processors.dict_tracebacks]
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
-        exc_processors = []
+    exc_processors: list[structlog.typing.Processor] = [
+        structlog.processors.format_exc_info,  # tracebacks become text, then get scrubbed
+        RedactSecrets(),  # API keys and tokens never reach a log line
+    ]
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

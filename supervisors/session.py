@@ -23,6 +23,8 @@ def safe_error(exc: BaseException | None, *, debug: bool = False) -> str:
     """A message about ``exc`` safe to show a client: the type only, unless ``debug``."""
     if exc is None:
         return "stage ended"
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]  # a nursery's group around one error: name the error
     if debug:
         return f"{type(exc).__name__}: {exc}"
     return f"internal error in stage ({type(exc).__name__})"

@@ -58,3 +58,24 @@ def test_console_format_is_human_readable() -> None:
     out = buf.getvalue()
     assert "hidden" not in out
     assert "shown" in out and "key=value" in out
+
+
+def test_production_logs_redact_secrets(monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+    saved = structlog.get_config()
+    buf = io.StringIO()
+    try:
+        configure_logging("json", level="info", stream=buf)
+        log = structlog.get_logger("t")
+        log.info("calling", url="https://x/v1?token=abcdefgh12345", api_key="sk-anything-else")
+        try:
+            raise RuntimeError("failed with key sk-test-0123456789abcdef")
+        except RuntimeError:
+            log.exception("boom")
+    finally:
+        structlog.configure(**saved)
+    out = buf.getvalue()
+    assert "sk-test-0123456789abcdef" not in out
+    assert "abcdefgh12345" not in out
+    assert "sk-anything-else" not in out
+    assert "RuntimeError" in out  # the traceback is kept, only the secret is gone

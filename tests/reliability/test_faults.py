@@ -220,10 +220,6 @@ async def test_a_stalled_llm_is_bounded_and_reported(autojump_clock) -> None:
             await c.wait_for("bot-output", lambda m: "second" in m["data"]["text"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TtsActor and SttActor have no provider deadline yet (see docs/reliability.md)",
-)
 @pytest.mark.parametrize("stage", ["tts", "stt"])
 async def test_a_stalled_tts_or_stt_is_bounded_and_reported(autojump_clock, stage: str) -> None:
     tts: Any = ToneTts()

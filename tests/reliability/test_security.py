@@ -21,8 +21,8 @@ from actors.fakes import FakeStt, ScriptedLlm, ToneTts, energy_vad
 from actors.llm import LlmResult, ToolCall
 from actors.turn import Function
 from reliability.common import Target, swap_factory
-from reliability.redaction import REDACTED, RedactSecrets
 from rtvi_actors.client import RtviClient
+from rtvi_actors.redaction import REDACTED, RedactSecrets
 from rtvi_actors.session import Session
 from rtvi_actors.testing import Crashy, connection_pair
 from rtvi_actors.voice import Generate

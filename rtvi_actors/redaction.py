@@ -1,8 +1,8 @@
 """A structlog processor that keeps secrets out of log lines.
 
-It belongs in the production chain (``rtvi_actors/logs.py``), after
+:func:`rtvi_actors.logs.configure_logging` puts it in the production chain, after
 ``structlog.processors.format_exc_info`` (so tracebacks are text by then) and before the
-renderer; until it moves there, it lives here with its tests. It redacts:
+renderer. It redacts:
 
 * the value of any field whose name says it is a secret (``api_key``, ``token``,
   ``authorization``, ``password``, ``secret``, ``credential``), at any depth;
