@@ -56,16 +56,10 @@ from rtvi_actors.protocol import (
     BotTranscription,
     BotTtsStarted,
     BotTtsStopped,
-    CharactersMetric,
     Error,
     LlmRawText,
-    Metrics,
-    ProcessorMetric,
     SttRawText,
-    SttUsageMetric,
     SystemLog,
-    TokenUsage,
-    TtfaMetric,
     UserAudioLevel,
     UserInput,
     UserLlmText,
@@ -80,8 +74,8 @@ from rtvi_actors.protocol import (
     function_call_started,
     function_call_stopped,
 )
-from rtvi_actors.protocol import SttUsage as SttUsageValue
 
+from .observer_metrics import metrics_message
 from .observer_output import Render, SegmentOutput
 from .observer_params import ObserverParams, utc_now_iso
 
@@ -377,37 +371,7 @@ class RtviObserver:
         self._last_level[e.source] = e.at
         return [cls(value=min(1.0, max(0.0, float(e.level))))]
 
-    def _metric(self, e: m.Metric) -> list[Any]:
-        if not self.params.metrics_enabled or e.name not in ("ttfb", "processing"):
-            return []
-        entry = ProcessorMetric(processor=e.processor, value=e.value, model=e.model)
-        return [Metrics(**{e.name: (entry,)})]
+    def _metric(self, e: Any) -> list[Any]:
+        return metrics_message(e) if self.params.metrics_enabled else []
 
-    def _ttfa(self, e: v.Ttfa) -> list[Any]:
-        if not self.params.metrics_enabled:
-            return []
-        entry = TtfaMetric(
-            processor=e.processor,
-            ttfa=e.ttfa,
-            ttfb=e.ttfb,
-            leading_silence=e.leading_silence,
-            model=e.model,
-        )
-        return [Metrics(ttfa=(entry,))]
-
-    def _usage(self, e: v.LlmUsage | v.TtsUsage | v.SttUsage) -> list[Any]:
-        if not self.params.metrics_enabled:
-            return []
-        if isinstance(e, v.LlmUsage):
-            usage = TokenUsage(
-                prompt_tokens=e.prompt_tokens,
-                completion_tokens=e.completion_tokens,
-                total_tokens=e.prompt_tokens + e.completion_tokens,
-            )
-            return [Metrics(tokens=(usage,))]
-        if isinstance(e, v.TtsUsage):
-            chars = CharactersMetric(processor=e.processor, value=e.characters, model=e.model)
-            return [Metrics(characters=(chars,))]
-        value = SttUsageValue(audio_seconds=e.seconds)
-        stt = SttUsageMetric(processor=e.processor, value=value, model=e.model)
-        return [Metrics(stt_usage=(stt,))]
+    _ttfa = _usage = _metric

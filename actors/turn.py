@@ -4,10 +4,9 @@ runs the function calls the LLM asks for. It edits the session's :class:`Convers
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, final
+from collections.abc import Mapping
+from typing import Any
 
-import attrs
 import trio
 
 from rtvi_actors import (
@@ -40,44 +39,10 @@ from rtvi_actors.voice import (
 )
 
 from .context import Conversation
+from .functions import Function, RunLlm, _Call
 from .turn_policy import Barge, BargeIn, TurnPolicy
 
 __all__ = ["Function", "RunLlm", "TurnActor", "TurnPolicy"]
-
-
-@final
-@attrs.frozen(kw_only=True)
-class Function:
-    """A function the LLM may call.
-
-    Args:
-        handler: ``await handler(arguments) -> result`` on the server; ``None`` means the
-            client executes it (``llm-function-call-in-progress`` → client →
-            ``llm-function-call-result``).
-        cancel_on_interruption: a barge-in cancels the pending call.
-        timeout: seconds before the call is cancelled (client tools may never answer).
-    """
-
-    handler: Callable[[Mapping[str, Any]], Awaitable[Any]] | None = None
-    cancel_on_interruption: bool = True
-    timeout: float = 10.0
-
-
-@final
-@attrs.frozen(kw_only=True)
-class RunLlm:
-    """Inject into the turn stage: append ``messages`` and run the LLM (e.g. greet first)."""
-
-    messages: tuple[Mapping[str, Any], ...] = ()
-
-
-@attrs.define
-class _Call:
-    epoch: int
-    call_id: str
-    name: str
-    scope: trio.CancelScope
-    done: bool = False
 
 
 class TurnActor(Actor):

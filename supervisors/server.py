@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hmac
 import math
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Final, final
 
@@ -34,6 +33,14 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_server_st
 
 from rtvi_actors.web import HttpHandler, HttpRequest, HttpResponse
 
+from .connection import (
+    CLOSE_NORMAL,
+    SessionConnection,
+    head_error,
+    new_session_id,
+    peer_gone,
+    peer_ip,
+)
 from .front import DEFAULT_HTTP, HeadError, PrefixedStream, read_head, write_response
 
 __all__ = [
@@ -47,7 +54,6 @@ __all__ = [
     "SessionHandler",
 ]
 
-CLOSE_NORMAL: Final = 1000
 CLOSE_GOING_AWAY: Final = 1001
 CLOSE_INTERNAL_ERROR: Final = 1011
 CLOSE_UNAUTHORIZED: Final = 4001
@@ -58,41 +64,6 @@ a :class:`SessionConnection`."""
 
 OVER_LIMIT_HEAD_TIMEOUT: Final = 2.0
 """How long a connection beyond the per-address cap may take to send its head (then 429)."""
-
-
-class SessionConnection:
-    """The connection a session handler gets: the accepted ``WebSocketConnection`` (every
-    attribute is delegated to it) plus the server's drain signal.
-
-    A session that can end itself gracefully calls :meth:`will_drain` and watches the event it
-    returns: once set, it should finish what the bot is saying and return within the server's
-    grace period (the server cancels it when the grace is up). Sessions that never call it are
-    cancelled at once on shutdown.
-    """
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.drain_requested = trio.Event()
-        self.drains = False
-        self.timed_out = False
-        self.scope: trio.CancelScope | None = None
-
-    def will_drain(self) -> trio.Event:
-        """Promise to end the session soon after the returned event is set; idempotent."""
-        self.drains = True
-        return self.drain_requested
-
-    async def get_message(self) -> Any:
-        return await self.ws.get_message()
-
-    async def send_message(self, message: Any) -> None:
-        await self.ws.send_message(message)
-
-    async def aclose(self, code: int = CLOSE_NORMAL, reason: str | None = None) -> None:
-        await self.ws.aclose(code, reason)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.ws, name)
 
 
 @final
@@ -120,11 +91,6 @@ class ServerStatistics:
     """Connections the peer dropped before a session started or a response was written."""
     errors: int
     """Connections that failed outside a session (a bug; logged with its traceback)."""
-
-
-def new_session_id() -> str:
-    """A short random session id (not a secret; it appears in logs)."""
-    return secrets.token_hex(6)
 
 
 class Server:
@@ -257,7 +223,7 @@ class Server:
                 scope.cancel()
 
     async def _handle_stream(self, stream: trio.SocketStream) -> None:
-        ip = _peer_ip(stream)
+        ip = peer_ip(stream)
         count = self._per_ip[ip] = self._per_ip.get(ip, 0) + 1
         try:
             over = self.max_connections_per_ip is not None and count > self.max_connections_per_ip
@@ -276,7 +242,7 @@ class Server:
                 request, raw = await read_head(stream)
         except (HeadError, trio.TooSlowError, trio.BrokenResourceError, OSError) as exc:
             self._counts["bad_requests"] += 1
-            self._log.info("http.bad_request", error=_head_error(exc))
+            self._log.info("http.bad_request", error=head_error(exc))
             with trio.move_on_after(self.close_timeout, shield=True):
                 await stream.aclose()
             return
@@ -297,7 +263,7 @@ class Server:
                 with trio.move_on_after(self.close_timeout):
                     await write_response(stream, response, head=request.method == "HEAD")
         except Exception as exc:  # each connection's crash boundary: never the server's
-            if _peer_gone(exc):
+            if peer_gone(exc):
                 self._counts["aborted"] += 1
             else:
                 self._counts["errors"] += 1
@@ -425,37 +391,3 @@ class Server:
     def connections_from(self, ip: str) -> int:
         """How many connections from ``ip`` are open now (HTTP and WebSocket)."""
         return self._per_ip.get(ip, 0)
-
-
-_PEER_GONE: Final = (
-    ConnectionClosed,
-    trio.BrokenResourceError,
-    trio.ClosedResourceError,
-    OSError,
-)
-
-
-def _peer_gone(exc: BaseException) -> bool:
-    """Whether ``exc`` (or every exception in a group) only says the peer went away."""
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_peer_gone(e) for e in exc.exceptions)
-    return isinstance(exc, _PEER_GONE)
-
-
-def _peer_ip(stream: trio.abc.Stream) -> str:
-    sock = getattr(stream, "socket", None)
-    try:
-        peer = sock.getpeername() if sock is not None else None
-    except OSError:
-        peer = None
-    if isinstance(peer, tuple) and peer:
-        return str(peer[0])
-    return "unknown"
-
-
-def _head_error(exc: BaseException) -> str:
-    """What is logged about a bad request head: never the request itself (it may carry a
-    token in its query string)."""
-    if isinstance(exc, HeadError):
-        return str(exc).split(":", 1)[0]
-    return type(exc).__name__

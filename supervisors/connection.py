@@ -1,0 +1,96 @@
+"""The connection a session gets, and the small helpers the server uses about peers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any, Final
+
+import trio
+from trio_websocket import ConnectionClosed
+
+from .front import HeadError
+
+__all__ = [
+    "CLOSE_NORMAL",
+    "SessionConnection",
+    "head_error",
+    "new_session_id",
+    "peer_gone",
+    "peer_ip",
+]
+
+CLOSE_NORMAL: Final = 1000
+
+
+def new_session_id() -> str:
+    """A short random session id (not a secret; it appears in logs)."""
+    return secrets.token_hex(6)
+
+
+class SessionConnection:
+    """The connection a session handler gets: the accepted ``WebSocketConnection`` (every
+    attribute is delegated to it) plus the server's drain signal.
+
+    A session that can end itself gracefully calls :meth:`will_drain` and watches the event it
+    returns: once set, it should finish what the bot is saying and return within the server's
+    grace period (the server cancels it when the grace is up). Sessions that never call it are
+    cancelled at once on shutdown.
+    """
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.drain_requested = trio.Event()
+        self.drains = False
+        self.timed_out = False
+        self.scope: trio.CancelScope | None = None
+
+    def will_drain(self) -> trio.Event:
+        """Promise to end the session soon after the returned event is set; idempotent."""
+        self.drains = True
+        return self.drain_requested
+
+    async def get_message(self) -> Any:
+        return await self.ws.get_message()
+
+    async def send_message(self, message: Any) -> None:
+        await self.ws.send_message(message)
+
+    async def aclose(self, code: int = CLOSE_NORMAL, reason: str | None = None) -> None:
+        await self.ws.aclose(code, reason)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ws, name)
+
+
+_PEER_GONE: Final = (
+    ConnectionClosed,
+    trio.BrokenResourceError,
+    trio.ClosedResourceError,
+    OSError,
+)
+
+
+def peer_gone(exc: BaseException) -> bool:
+    """Whether ``exc`` (or every exception in a group) only says the peer went away."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(peer_gone(e) for e in exc.exceptions)
+    return isinstance(exc, _PEER_GONE)
+
+
+def peer_ip(stream: trio.abc.Stream) -> str:
+    sock = getattr(stream, "socket", None)
+    try:
+        peer = sock.getpeername() if sock is not None else None
+    except OSError:
+        peer = None
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return "unknown"
+
+
+def head_error(exc: BaseException) -> str:
+    """What is logged about a bad request head: never the request itself (it may carry a
+    token in its query string)."""
+    if isinstance(exc, HeadError):
+        return str(exc).split(":", 1)[0]
+    return type(exc).__name__
