@@ -19,6 +19,8 @@ from rtvi_actors.voice import (
     LlmUsage,
 )
 
+from .failures import report_failure
+
 __all__ = ["LlmActor", "LlmEngine", "LlmResult", "ToolCall"]
 
 
@@ -118,16 +120,7 @@ class LlmActor(Actor):
             )
             raise
         except Exception as exc:  # provider failure or stall: report, finish the reply
-            error = f"{type(exc).__name__}: {exc}" if self.debug else type(exc).__name__
-            ctx.log.error("llm.failed", error=repr(exc))
-            ctx.publish(
-                StageFailed(
-                    stage=ctx.name,
-                    error=f"LLM failed ({error})",
-                    fatal=False,
-                    at=trio.current_time(),
-                )
-            )
+            report_failure(ctx, "LLM", exc, debug=self.debug)
         now = trio.current_time()
         for call in result.tool_calls:
             ctx.publish(

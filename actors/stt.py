@@ -15,6 +15,8 @@ import trio
 from rtvi_actors import Actor, AudioIn, Context, Metric, StageFailed, Transcript
 from rtvi_actors.voice import SttUsage, VadStarted, VadStopped
 
+from .failures import report_failure
+
 __all__ = ["FakeStt", "SttActor", "UtteranceStt"]
 
 RATE: Final = 16000
@@ -118,16 +120,7 @@ class SttActor(Actor):
             with trio.fail_after(self.deadline):
                 text = (await self.engine.transcribe(audio)).strip()
         except Exception as exc:  # a provider failure or stall: report it, go on
-            error = f"{type(exc).__name__}: {exc}" if self.debug else type(exc).__name__
-            ctx.log.error("stt.failed", error=repr(exc))
-            ctx.publish(
-                StageFailed(
-                    stage=ctx.name,
-                    error=f"speech recognition failed ({error})",
-                    fatal=False,
-                    at=trio.current_time(),
-                )
-            )
+            report_failure(ctx, "speech recognition", exc, debug=self.debug)
             return
         now = trio.current_time()
         name = getattr(self.engine, "name", type(self.engine).__name__)

@@ -23,6 +23,8 @@ from rtvi_actors.voice import (
     TtsUsage,
 )
 
+from .failures import report_failure
+
 __all__ = ["TtsActor", "TtsEngine"]
 
 
@@ -129,11 +131,7 @@ class TtsActor(Actor):
             with trio.fail_after(self.deadline):
                 await self.engine.synthesize(text, on_audio)
         except Exception as exc:  # a provider failure or stall: report it, go on
-            error = f"{type(exc).__name__}: {exc}" if self.debug else type(exc).__name__
-            ctx.log.error("tts.failed", error=repr(exc))
-            ctx.publish(
-                StageFailed(stage=ctx.name, error=f"TTS failed ({error})", fatal=False, at=now)
-            )
+            report_failure(ctx, "TTS", exc, debug=self.debug)
         await ctx.emit(
             AudioOut(
                 epoch=epoch,
