@@ -1,17 +1,14 @@
 """Measure proposed framework changes without editing the framework: each patch below is the
 exact change proposed in docs/benchmarks.md, applied by monkeypatching in this process only.
 
-    python -m benchmarks.experiments --patch emit,serve,grid --part throughput
+    python -m benchmarks.experiments --patch grid --part throughput
     python -m benchmarks.experiments --compare hop,throughput,rtvi,concurrency:100
 
 Patches:
 
-* ``emit``  — ``ActorCell.emit``: on a BLOCK edge try ``send_nowait`` first and only ``await
-  send()`` when the mailbox is full (no schedule point when there is room).
-* ``serve`` — ``ActorCell._serve``: take queued messages with ``receive_nowait`` (a schedule
-  point every 64 messages for fairness), and enter a per-message ``CancelScope`` only for
-  bot-side messages (user-side messages are never stale, so an interruption never cancels
-  their handler: the scope is dead weight for them).
+(The ``emit`` and ``serve`` patches measured here first are now part of
+``rtvi_actors/cell.py``.)
+
 * ``grid``  — ``Playout.due``: round the send time down to a 10 ms grid, so the paced senders
   of all sessions wake together (one epoll wake-up per tick instead of one per session);
   sending ≤ 10 ms early stays within the 80 ms lead.
@@ -26,84 +23,10 @@ import subprocess
 import sys
 from typing import Any
 
-import trio
-
-PATCHES = ("emit", "serve", "grid")
+PATCHES = ("grid",)
 
 
 def apply(patches: list[str]) -> None:
-    from rtvi_actors import cell as cell_mod
-    from rtvi_actors.mailbox import MailboxFull, Overflow
-    from rtvi_actors.messages import is_stale
-
-    ActorCell = cell_mod.ActorCell
-
-    if "emit" in patches:
-
-        async def emit(self: Any, msg: Any) -> None:
-            edges = self._routes.get(type(msg))
-            if edges is None:
-                edges = self._lookup(self._routes, msg, "emits")
-            if not edges:
-                self.discarded += 1
-                return
-            for edge in edges:
-                dst = edge.dst
-                try:
-                    edge.send.send_nowait(msg)
-                except trio.WouldBlock:
-                    if edge.overflow is Overflow.BLOCK:
-                        await edge.send.send(msg)
-                    elif edge.overflow is Overflow.RAISE:
-                        raise MailboxFull(f"mailbox of {dst.owner!r} is full") from None
-                    else:
-                        dst.count_overflow(self.name, msg)
-                        continue
-                dst.sent += 1
-
-        ActorCell.emit = emit
-
-    if "serve" in patches:
-
-        async def _serve(self: Any, actor: Any, ctx: Any, recv: Any) -> None:
-            control = self.graph.control
-            mailbox = self.mailbox
-            burst = 0
-            while True:
-                try:
-                    msg = recv.receive_nowait()
-                    burst += 1
-                    if burst >= 64:
-                        burst = 0
-                        await trio.lowlevel.checkpoint()
-                except trio.WouldBlock:
-                    try:
-                        msg = await recv.receive()
-                    except trio.EndOfChannel:
-                        return
-                    burst = 0
-                except trio.EndOfChannel:
-                    return
-                mailbox.received += 1
-                if is_stale(msg, control.epoch):
-                    mailbox.dropped_stale += 1
-                    continue
-                self._current = msg
-                if getattr(msg, "__bot_side__", False):
-                    with trio.CancelScope() as scope:
-                        self._handler = scope
-                        await actor.handle(msg, ctx)
-                    self._handler = self._current = None
-                    if scope.cancelled_caught:
-                        self.cancelled += 1
-                        continue
-                else:
-                    await actor.handle(msg, ctx)
-                    self._current = None
-                self.handled += 1
-
-        ActorCell._serve = _serve
-
     if "grid" in patches:
         from actors.playout import Playout
 
