@@ -137,7 +137,11 @@ class RtviActor(Actor):
     async def handle(self, msg: Any, ctx: Context) -> None:
         match msg:
             case ClientRtvi(data=data):
-                await self._run(self.protocol.receive_text(data), ctx)
+                decoded = p.decode_text(data)
+                if isinstance(decoded, p.Ignored):  # not RTVI (another label, not an object)
+                    self.rtvi.ignored += 1
+                    return
+                await self._run(self.protocol.receive(decoded), ctx)
             case ServerEvent(message=message):
                 await self._send_all(self.protocol.send(message), ctx)
             case BotStartedSpeaking():

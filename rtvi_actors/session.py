@@ -100,6 +100,9 @@ class RtviHandle(EventHandlers):
         self.services: list[Any] = []
         self.actions: list[Any] = []
         self.state: Any = None  # the session's RtviProtocol, owned here to survive restarts
+        self.ignored = 0
+        """Client messages that were not RTVI (another label, or not a JSON object): dropped
+        without a reply, as the protocol says, and counted here."""
 
     def _require(self) -> Any:
         if self.backend is None:

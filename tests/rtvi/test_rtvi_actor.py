@@ -206,3 +206,15 @@ async def test_disconnect_bot_is_bounded_by_the_grace(autojump_clock) -> None:
     await run(session, inputs, drain_grace=1.0)
     # the RTVI actor stopped after 1 s; the feeder still ran its script to the end
     assert trio.current_time() - start == pytest.approx(30.0)
+
+
+async def test_non_rtvi_messages_are_dropped_and_counted(autojump_clock) -> None:
+    session = Session("s")
+    inputs = [
+        ClientRtvi(data='{"label": "other", "type": "client-ready", "id": "1"}'),
+        ClientRtvi(data="[1, 2, 3]"),
+        READY,
+    ]
+    out, _ = await run(session, inputs)
+    assert [m["type"] for m in out] == ["bot-ready"]
+    assert session.rtvi.ignored == 2
