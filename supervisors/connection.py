@@ -43,6 +43,8 @@ class SessionConnection:
         self.drains = False
         self.timed_out = False
         self.scope: trio.CancelScope | None = None
+        self.peer = "unknown"
+        """The client's address, for logs."""
 
     def will_drain(self) -> trio.Event:
         """Promise to end the session soon after the returned event is set; idempotent."""

@@ -289,12 +289,13 @@ class Server:
             conn = await ws_request.accept()
             if self.token is not None and not self._token_ok(request):
                 self._counts["unauthorized"] += 1
-                self._log.warning("session.unauthorized", remote=str(conn.remote))
+                self._log.warning("session.unauthorized", remote=peer_ip(stream))
                 with trio.move_on_after(self.close_timeout):
                     await conn.aclose(CLOSE_UNAUTHORIZED, "unauthorized")
                 conn_nursery.cancel_scope.cancel()
                 return
             session_conn = SessionConnection(conn)
+            session_conn.peer = peer_ip(stream)
             if self.ping_interval is not None:
                 conn_nursery.start_soon(self._heartbeat, session_conn)
             await self.run_connection(session_conn)
@@ -352,7 +353,7 @@ class Server:
         if self._closing.is_set():
             scope.cancel()
         log = self._log.bind(session_id=session_id)
-        log.info("session.started", remote=str(getattr(conn, "remote", None)))
+        log.info("session.started", remote=getattr(conn, "peer", "unknown"))
         code, reason = CLOSE_GOING_AWAY, "server shutting down"
         try:
             with scope:
