@@ -14,6 +14,7 @@ from typing import Any, Final
 
 import trio
 
+from actors.engines.audio import rms  # stdlib only (numpy is imported lazily there)
 from rtvi_actors import Actor, AudioIn, Context, UserStartedSpeaking, UserStoppedSpeaking
 from rtvi_actors.voice import AudioLevel, VadStarted, VadStopped
 
@@ -56,8 +57,6 @@ class VadActor(Actor):
         self._level_at = -_LEVEL_PERIOD
 
     async def handle(self, msg: AudioIn, ctx: Context) -> None:
-        from actors.engines.audio import rms
-
         if self.blocking:
             events = await trio.to_thread.run_sync(self.detector.feed, msg.pcm, limiter=VAD_LIMITER)
         else:
