@@ -229,7 +229,7 @@ async def test_piper_async_yields_one_chunk_per_sentence(piper_tts: PiperTts) ->
 def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("espeakng_loader")
     pytest.importorskip("soxr")
-    from actors.engines.bench_local import main
+    from benchmarks.local_engines import main
 
     main(["--utterances", "1"])
     out = capsys.readouterr().out

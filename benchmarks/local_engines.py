@@ -1,4 +1,4 @@
-"""Benchmark of the local engine stack on this machine: ``python -m actors.engines.bench_local``.
+"""Benchmark of the local engine stack on this machine: ``python -m benchmarks.local_engines``.
 
 Prints, as median and p90 over the utterances: VAD CPU time per 20 ms of audio (Silero and the
 energy VAD, through the detector), Whisper latency per utterance, and TTS time to first audio
@@ -14,12 +14,12 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 
-from ._errors import EngineUnavailable
-from .audio import duration_seconds, resample, silence
-from .stt import WhisperStt
-from .tts import EspeakTts, PiperConfig, PiperTts, TtsEngine
-from .vad import EnergyVad, SileroVad, VadEngine
-from .vad_detector import VadDetector
+from actors.engines._errors import EngineUnavailable
+from actors.engines.audio import duration_seconds, resample, silence
+from actors.engines.stt import WhisperStt
+from actors.engines.tts import EspeakTts, PiperConfig, PiperTts, TtsEngine
+from actors.engines.vad import EnergyVad, SileroVad, VadEngine
+from actors.engines.vad_detector import VadDetector
 
 __all__ = ["main"]
 
