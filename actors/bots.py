@@ -166,7 +166,7 @@ class VoiceConfig:
 def voice_graph(
     session: Session,
     *,
-    vad: Callable[[], Any],
+    vad: Callable[[], Any] | None,
     stt: Any,
     llm: Any,
     tts: Any,
@@ -177,9 +177,13 @@ def voice_graph(
 
     Args:
         session: the session (its connection, ``rtvi`` handle and data).
-        vad: a factory of VAD engines; ``stt``, ``llm``, ``tts``: engines.
+        vad: a factory of VAD engines, or ``None`` for no VAD stage (the user's audio goes
+            straight to the STT stage: a streaming STT with its own turn detection, replaced
+            with ``graph.replace("stt", ...)`` in ``extra``); ``stt``, ``llm``, ``tts``:
+            engines.
         config: options (see :class:`VoiceConfig`).
-        extra: callables that add or rewire stages (custom stages) before validation.
+        extra: callables ``fn(graph)`` that add, replace (``graph.replace``) or rewire stages
+            before validation.
 
     The conversation and transport counters are kept in ``session.data``.
     """
@@ -199,12 +203,15 @@ def voice_graph(
     if cfg.inbound_limits is not None:
         receiver_options["limits"] = cfg.inbound_limits
     g.add("ws_in", _partial(WsReceiver, conn, counters, **receiver_options), significant=True)
-    g.add(
-        "vad",
-        _partial(VadActor, vad, cfg.vad_params, blocking=cfg.vad_blocking),
-        mailbox=Mailbox(64, Overflow.DROP_NEWEST),
-    )
-    g.add("stt", SttActor, stt, mailbox=Mailbox(256))
+    if vad is not None:
+        g.add(
+            "vad",
+            _partial(VadActor, vad, cfg.vad_params, blocking=cfg.vad_blocking),
+            mailbox=Mailbox(64, Overflow.DROP_NEWEST),
+        )
+    user_audio = "vad" if vad is not None else "stt"  # where the user's audio goes first
+    stt_mailbox = Mailbox(256) if vad is not None else Mailbox(256, Overflow.DROP_NEWEST)
+    g.add("stt", SttActor, stt, mailbox=stt_mailbox)
     g.add(
         "turn",
         _partial(TurnActor, conversation, cfg.turn_policy, cfg.functions, gate=gate),
@@ -233,24 +240,27 @@ def voice_graph(
         interrupt_on_restart=True,
         mailbox=Mailbox(16),
     )
-    g.route(AudioIn, "ws_in", "vad")
-    g.route(AudioIn, "vad", "stt").route(VadStarted, "vad", "stt").route(VadStopped, "vad", "stt")
+    g.route(AudioIn, "ws_in", user_audio)
+    if vad is not None:
+        g.route(AudioIn, "vad", "stt")
+        g.route(VadStarted, "vad", "stt").route(VadStopped, "vad", "stt")
     g.route(Transcript, "stt", "turn")
     g.route(Generate, "turn", "llm")
     g.route(LlmText, "llm", "tts").route(LlmDone, "llm", "tts")
     g.route(AudioOut, "tts", "ws_audio").route(SpeechDone, "tts", "ws_audio")
-    g.subscribe(
-        "turn",
-        UserStartedSpeaking,
-        UserStoppedSpeaking,
-        BotStartedSpeaking,
-        BotStoppedSpeaking,
-        BotSpoke,
-        LlmStarted,
-        LlmStopped,
-        FunctionCallRequested,
-        Interrupted,
-    )
+    subscriptions: dict[str, tuple[type, ...]] = {
+        "turn": (
+            UserStartedSpeaking,
+            UserStoppedSpeaking,
+            BotStartedSpeaking,
+            BotStoppedSpeaking,
+            BotSpoke,
+            LlmStarted,
+            LlmStopped,
+            FunctionCallRequested,
+            Interrupted,
+        )
+    }
     g.inlet("turn", RunLlm, UserText)
     if cfg.enable_rtvi:
         from .observer import ObserverActor
@@ -271,7 +281,7 @@ def voice_graph(
         )
         g.route(ClientRtvi, "ws_in", "rtvi")
         g.route(UserText, "rtvi", "turn").route(FunctionCallResultIn, "rtvi", "turn")
-        g.route(AudioIn, "rtvi", "vad")
+        g.route(AudioIn, "rtvi", user_audio)
         g.route(ServerEvent, "observer", "rtvi")
         g.route(RtviOut, "rtvi", "ws_msg")
         g.subscribe(
@@ -282,11 +292,16 @@ def voice_graph(
             LlmStopped,
             ClientFunctionCall,
         )
-        g.subscribe("observer", *OBSERVED_EVENTS)
+        subscriptions["observer"] = OBSERVED_EVENTS
     else:
         g.discard(ClientRtvi, "ws_in")
     for fn in extra:
         fn(g)
+    # subscribe to what this graph's stages publish (a graph without a VAD stage has no VAD
+    # events, a custom stage may publish more): decided after the extras ran
+    published = g.published()
+    for dst, types in subscriptions.items():
+        g.subscribe(dst, *(t for t in types if t in published))
     return g
 
 

@@ -283,19 +283,13 @@ def local_bot(
 ) -> Any:
     """The voice bot's graph for one session: the offline stack by default, or the engines of
     ``choice`` (pass ``engines`` built once by :func:`make_engines` to share them)."""
-    import attrs as _attrs
-
     from .bots import voice_graph
 
     engines = engines or make_engines(choice or EngineChoice())
     extra = []
     if engines.stt_actor is not None:
         stt_actor = engines.stt_actor
-
-        def streaming_stt(g: Any) -> None:
-            g._nodes["stt"] = _attrs.evolve(g._nodes["stt"], factory=stt_actor)
-
-        extra.append(streaming_stt)
+        extra.append(lambda g: g.replace("stt", stt_actor))
     return voice_graph(
         session,
         vad=engines.vad,

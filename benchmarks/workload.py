@@ -1,7 +1,7 @@
 """The common workload on rtvi-actors: one voice session = the real actors + instant fakes,
 driven by a scripted client over an in-memory connection that carries real wire frames.
 
-Graph (``bench_graph``), wired like ``actors.bots.voice_graph`` with a VAD-free STT::
+Graph (``bench_graph``): ``actors.bots.voice_graph`` with no VAD stage and a VAD-free STT::
 
     ws_in ──AudioIn──▶ stt (OracleStt) ──Transcript──▶ turn ──Generate──▶ llm ──▶ tts ──▶ ws_audio
     ws_in ──ClientRtvi──▶ rtvi ◀──ServerEvent── observer ◀── events;  rtvi ──RtviOut──▶ ws_msg
@@ -24,51 +24,23 @@ from typing import Any
 
 import trio
 
-from actors.bots import OBSERVED_EVENTS
-from actors.context import Conversation
-from actors.llm import LlmActor, LlmResult
-from actors.observer import ObserverActor
+from actors.bots import VoiceConfig, voice_graph
+from actors.llm import LlmResult
 from actors.playout import Playout, WsAudioSender
-from actors.rtvi import RtviActor
-from actors.transport import TransportCounters, WsMessageSender, WsReceiver
-from actors.tts import TtsActor
-from actors.turn import RunLlm, TurnActor, TurnPolicy
 from rtvi_actors import (
     Actor,
     AudioIn,
-    AudioOut,
-    BotStartedSpeaking,
-    BotStoppedSpeaking,
     Context,
     Graph,
-    Interrupted,
-    Mailbox,
-    Overflow,
     Transcript,
     UserStartedSpeaking,
     UserStoppedSpeaking,
-    UserText,
 )
 from rtvi_actors.protocol import wire
 from rtvi_actors.session import Session
 from rtvi_actors.testing import connection_pair
 from rtvi_actors.voice import (
-    AudioLevel,
-    BotSpoke,
-    ClientRtvi,
-    FunctionCallRequested,
-    FunctionCallResultIn,
     Generate,
-    LlmDone,
-    LlmStarted,
-    LlmStopped,
-    LlmText,
-    RtviOut,
-    ServerEvent,
-    SpeechDone,
-    SttUsage,
-    VadStarted,
-    VadStopped,
 )
 from supervisors import bot_session
 
@@ -225,15 +197,6 @@ unpaced_sender.publishes = WsAudioSender.publishes  # type: ignore[attr-defined]
 # ------------------------------------------------------------------------------------------
 
 
-_NOT_PUBLISHED = (VadStarted, VadStopped, AudioLevel, SttUsage)
-
-
-def _p(cls: Any, *args: Any, **kwargs: Any) -> Any:
-    import functools
-
-    return functools.partial(cls, *args, **kwargs)
-
-
 def bench_graph(
     session: Session,
     probe: Probe,
@@ -245,88 +208,42 @@ def bench_graph(
     lead: float = 0.08,
     enable_rtvi: bool = True,
 ) -> Graph:
-    """The standard voice graph (``voice_graph`` wiring and mailboxes) with the oracle STT in
-    place of VAD + STT, 16 kHz 20 ms output (no resampling), RTVI actor and observer on."""
-    conn = session.conn
-    counters = session.data.setdefault("transport", TransportCounters())
-    conversation = session.data.setdefault("conversation", Conversation())
-    g = Graph()
-    receiver_opts: dict[str, Any] = {"framing": framing}
-    if not paced:
+    """The standard voice graph (``actors.bots.voice_graph``) with no VAD stage and the oracle
+    STT in place of the STT stage, 16 kHz 20 ms output (no resampling), RTVI actor and observer
+    on (unless ``enable_rtvi`` is off)."""
+    import functools
+
+    from actors.transport import UNLIMITED
+
+    sender = WsAudioSender if paced else unpaced_sender
+    config = VoiceConfig(
+        framing=framing,
+        lead=lead,
+        chunk_ms=20,
+        enable_rtvi=enable_rtvi,
         # the unpaced throughput test sends audio far faster than real time on purpose: switch
         # off the receiver's inbound rate limit (a real client is limited to 2x real time)
-        import actors.transport as transport
+        inbound_limits=None if paced else UNLIMITED,
+        max_history=None,
+    )
 
-        if hasattr(transport, "UNLIMITED"):
-            receiver_opts["limits"] = transport.UNLIMITED
-    g.add("ws_in", _p(WsReceiver, conn, counters, **receiver_opts), significant=True)
-    g.add("stt", OracleStt, probe, mailbox=Mailbox(256))
-    g.add(
-        "turn", TurnActor, conversation, TurnPolicy(), {}, can_interrupt=True, mailbox=Mailbox(256)
-    )
-    g.add("llm", _p(LlmActor, FakeLlm(sentences)), interrupt_on_restart=True, mailbox=Mailbox(4))
-    g.add(
-        "tts",
-        TtsActor,
-        FakeTts(frames_per_sentence),
-        interrupt_on_restart=True,
-        mailbox=Mailbox(64),
-    )
-    sender = WsAudioSender if paced else unpaced_sender
-    g.add(
-        "ws_audio",
-        _p(sender, conn, counters, framing=framing, sample_rate=SR, chunk_ms=20, lead=lead),
-        accepts=WsAudioSender.accepts,
-        publishes=WsAudioSender.publishes,
-        significant=True,
-        interrupt_on_restart=True,
-        mailbox=Mailbox(16),
-    )
-    g.route(AudioIn, "ws_in", "stt")
-    g.route(Transcript, "stt", "turn")
-    g.route(Generate, "turn", "llm")
-    g.route(LlmText, "llm", "tts").route(LlmDone, "llm", "tts")
-    g.route(AudioOut, "tts", "ws_audio").route(SpeechDone, "tts", "ws_audio")
-    g.subscribe(
-        "turn",
-        UserStartedSpeaking,
-        UserStoppedSpeaking,
-        BotStartedSpeaking,
-        BotStoppedSpeaking,
-        BotSpoke,
-        LlmStarted,
-        LlmStopped,
-        FunctionCallRequested,
-        Interrupted,
-    )
-    g.inlet("turn", RunLlm, UserText)
-    if enable_rtvi:
-        g.add(
-            "rtvi",
-            _p(RtviActor, session.rtvi),
-            significant=True,
-            can_interrupt=True,
-            mailbox=Mailbox(256),
+    def bench_stages(g: Graph) -> None:
+        g.replace("stt", OracleStt, probe)
+        old = g.factory_of("ws_audio")  # partial(WsAudioSender, conn, counters, **options)
+        g.replace(
+            "ws_audio",
+            functools.partial(sender, *old.args, **{**old.keywords, "sample_rate": SR}),  # type: ignore[attr-defined]
         )
-        g.add("observer", ObserverActor, None, mailbox=Mailbox(1024))
-        g.add(
-            "ws_msg",
-            _p(WsMessageSender, conn, counters, framing=framing),
-            significant=True,
-            mailbox=Mailbox(256),
-        )
-        g.route(ClientRtvi, "ws_in", "rtvi")
-        g.route(UserText, "rtvi", "turn").route(FunctionCallResultIn, "rtvi", "turn")
-        g.route(AudioIn, "rtvi", "stt")
-        g.route(ServerEvent, "observer", "rtvi")
-        g.route(RtviOut, "rtvi", "ws_msg")
-        g.subscribe("rtvi", BotStartedSpeaking, BotStoppedSpeaking, LlmStarted, LlmStopped)
-        # every observed event some stage of this graph publishes (no VAD stage, no STT usage)
-        g.subscribe("observer", *(t for t in OBSERVED_EVENTS if t not in _NOT_PUBLISHED))
-    else:
-        g.discard(ClientRtvi, "ws_in")
-    _ = Overflow
-    return g
+
+    return voice_graph(
+        session,
+        vad=None,
+        stt=None,
+        llm=FakeLlm(sentences),
+        tts=FakeTts(frames_per_sentence),
+        config=config,
+        extra=[bench_stages],
+    )
 
 
 # ------------------------------------------------------------------------------------------

@@ -56,8 +56,7 @@ def swap_factory(name: str, wrap: Callable[[Any], Any]) -> Callable[[Graph], Non
     """A ``voice_graph(extra=...)`` hook replacing node ``name``'s factory by ``wrap(old)``."""
 
     def hook(g: Graph) -> None:
-        node = g._nodes[name]
-        g._nodes[name] = attrs.evolve(node, factory=wrap(node.factory))
+        g.replace(name, wrap(g.factory_of(name)))
 
     return hook
 

@@ -148,6 +148,38 @@ class Graph:
         )
         return self
 
+    def replace(self, name: str, factory: Callable[..., Actor], *args: Any) -> Graph:
+        """Build actor ``name`` with ``factory(*args)`` instead, keeping its name, mailbox,
+        options and routes (a custom stage in a standard graph, a fault-injecting wrapper).
+
+        The declared ``accepts``/``emits``/``publishes`` are read from the new factory when it
+        declares them, else kept.
+
+        Raises:
+            GraphError: no actor is called ``name``.
+        """
+        node = self._nodes.get(name)
+        if node is None:
+            raise GraphError(f"no actor named {name!r} to replace")
+        built = functools.partial(factory, *args) if args else factory
+        declared = {
+            attr: _declared(factory, attr) or getattr(node, attr)
+            for attr in ("accepts", "emits", "publishes")
+        }
+        self._nodes[name] = attrs.evolve(node, factory=built, **declared)
+        return self
+
+    def factory_of(self, name: str) -> Callable[[], Actor]:
+        """The factory actor ``name`` is built with (to wrap it before :meth:`replace`)."""
+        return self._nodes[name].factory
+
+    def published(self) -> frozenset[type]:
+        """Every event type some actor declares it publishes, plus the session's own."""
+        types = set(SESSION_EVENTS)
+        for node in self._nodes.values():
+            types.update(node.publishes)
+        return frozenset(types)
+
     def route(
         self, msg_type: type, src: str, *dsts: str, overflow: Overflow | None = None
     ) -> Graph:
@@ -225,9 +257,7 @@ class Graph:
                         f"{node.name!r} emits {t.__name__} but it is neither routed nor "
                         f"discarded (use g.discard({t.__name__}, {node.name!r}))"
                     )
-        published = set(SESSION_EVENTS)
-        for node in nodes.values():
-            published.update(node.publishes)
+        published = self.published()
         for dst, t in self._subs:
             if dst not in nodes:
                 problems.append(f"subscribe {t.__name__}: no actor named {dst!r}")

@@ -141,3 +141,18 @@ def test_mailboxes_are_bounded() -> None:
 
 def test_pcm_is_hidden_from_repr() -> None:
     assert "<3200 bytes>" in repr(AudioIn(pcm=b"\0" * 3200, sample_rate=16000))
+
+
+def test_replace_keeps_options_and_routes() -> None:
+    class Other(Mid):
+        publishes = (UserStartedSpeaking,)
+
+    g = valid()
+    g.add("sink2", Sink, mailbox=Mailbox(3))
+    g.replace("sink2", Sink)
+    assert g.factory_of("sink2") is Sink
+    g.replace("mid", Other)
+    assert UserStartedSpeaking in g.published()
+    g.validate()  # routes of "mid" still hold
+    with pytest.raises(GraphError, match="no actor named 'ghost'"):
+        g.replace("ghost", Sink)

@@ -208,9 +208,7 @@ async def test_tts_crash_mid_reply_is_survived(autojump_clock) -> None:
     crashes = Crashy(functools.partial(TtsActor, ToneTts()), at=2)
 
     def swap(g) -> None:
-        import attrs
-
-        g._nodes["tts"] = attrs.evolve(g._nodes["tts"], factory=crashes)
+        g.replace("tts", crashes)
 
     with trio.fail_after(60):
         async with voice_session(tts_factory=swap) as (c, _):
@@ -359,12 +357,8 @@ async def test_server_side_function_runs_and_report_level_none_keeps_it_private(
 
 
 async def test_speech_before_the_reply_starts_playing_still_interrupts(autojump_clock) -> None:
-    import attrs
-
     def slow_tts(g) -> None:  # 1 s before the first audio: a window with no audio yet
-        g._nodes["tts"] = attrs.evolve(
-            g._nodes["tts"], factory=functools.partial(TtsActor, ToneTts(ttfb=1.0))
-        )
+        g.replace("tts", TtsActor, ToneTts(ttfb=1.0))
 
     with trio.fail_after(60):
         async with voice_session(tts_factory=slow_tts) as (c, _):
