@@ -11,9 +11,9 @@ The standard graph::
       │ ClientRtvi      │ AudioIn (raw-audio)                                  ▼
       ▼                 │                                                     llm
     rtvi ──UserText, FunctionCallResultIn──▶ turn              LlmText, LlmDone │
-      ▲ ServerEvent                                                            ▼
-    observer ◀── events (speaking, transcripts, LLM/TTS, metrics, errors)     tts
-    rtvi ──RtviOut──▶ ws_msg                          AudioOut, SpeechDone ──▶ ws_audio
+      ▲                                                                        ▼
+    rtvi ◀── events (speaking, transcripts, LLM/TTS, metrics, errors)         tts
+    rtvi ──RTVI frames──▶ client                      AudioOut, SpeechDone ──▶ ws_audio
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ from rtvi_actors.voice import (
     LlmUsage,
     ObserverConfigure,
     RtviOut,
-    ServerEvent,
     SpeechDone,
     SttUsage,
     Ttfa,
@@ -78,7 +77,7 @@ from .llm import LlmActor
 from .playout import PlayoutGate, WsAudioSender
 from .rtvi import RtviActor
 from .stt import SttActor
-from .transport import TransportCounters, WsMessageSender, WsReceiver
+from .transport import MessageWriter, TransportCounters, WsReceiver
 from .tts import TtsActor
 from .turn import Function, RunLlm, TurnActor
 from .turn_policy import TurnPolicy
@@ -136,8 +135,9 @@ class VoiceConfig:
         turn_policy: barge-in rules.
         vad_params: VAD thresholds (``actors.engines.VadParams``).
         vad_blocking: run the VAD engine in a worker thread (model-based engines).
-        enable_rtvi: speak RTVI (the RTVI actor, observer and message sender).
-        observer_params: an ``ObserverParams`` for the observer.
+        enable_rtvi: speak RTVI (the RTVI actor, which observes the pipeline and writes
+            its messages to the client).
+        observer_params: an ``ObserverParams`` for the RTVI actor's observer.
         drain_grace: how long ``disconnect-bot`` lets the bot finish speaking.
         inbound_limits: the receiver's ``InboundLimits`` (rate limits per session; default:
             ``actors.transport.DEFAULT_INBOUND_LIMITS``).
@@ -263,36 +263,32 @@ def voice_graph(
     }
     g.inlet("turn", RunLlm, UserText)
     if cfg.enable_rtvi:
-        from .observer import ObserverActor
+        from .observer import ObserverParams
 
+        writer = MessageWriter(conn, counters, framing=cfg.framing)
         g.add(
             "rtvi",
-            _partial(RtviActor, session.rtvi, drain_grace=cfg.drain_grace, debug=cfg.debug),
+            _partial(
+                RtviActor,
+                session.rtvi,
+                observer=cfg.observer_params or ObserverParams(),
+                writer=writer,
+                drain_grace=cfg.drain_grace,
+                debug=cfg.debug,
+            ),
             significant=True,
             can_interrupt=True,
-            mailbox=Mailbox(256),
-        )
-        g.add("observer", ObserverActor, cfg.observer_params, mailbox=Mailbox(1024))
-        g.add(
-            "ws_msg",
-            _partial(WsMessageSender, conn, counters, framing=cfg.framing),
-            significant=True,
-            mailbox=Mailbox(256),
+            mailbox=Mailbox(1024),
         )
         g.route(ClientRtvi, "ws_in", "rtvi")
         g.route(UserText, "rtvi", "turn").route(FunctionCallResultIn, "rtvi", "turn")
         g.route(AudioIn, "rtvi", user_audio)
-        g.route(ServerEvent, "observer", "rtvi")
-        g.route(RtviOut, "rtvi", "ws_msg")
-        g.subscribe(
-            "rtvi",
-            BotStartedSpeaking,
-            BotStoppedSpeaking,
-            LlmStarted,
-            LlmStopped,
+        g.discard(RtviOut, "rtvi")  # it writes to the client itself
+        # the RTVI actor observes the pipeline (its own configure_observer applies at once)
+        subscriptions["rtvi"] = (
+            *(t for t in OBSERVED_EVENTS if t is not ObserverConfigure),
             ClientFunctionCall,
         )
-        subscriptions["observer"] = OBSERVED_EVENTS
     else:
         g.discard(ClientRtvi, "ws_in")
     for fn in extra:

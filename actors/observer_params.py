@@ -13,6 +13,7 @@ Every flag, default and alias follows the RTVI 2.2 observer parameters. Differen
 from __future__ import annotations
 
 import inspect
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -33,9 +34,17 @@ __all__ = [
 def utc_now_iso() -> str:
     """The wall-clock time as RTVI writes timestamps: ISO-8601 UTC with milliseconds.
 
-    The only wall-clock read of the observer; the actor passes it to `RtviObserver`.
+    The only wall-clock read of the observer; the actor passes it to `RtviObserver`. The text
+    is formatted once per millisecond (it is message content, never used for behaviour).
     """
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    ms = time.time_ns() // 1_000_000
+    if ms != _ISO_CACHE[0]:
+        stamp = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
+        _ISO_CACHE[:] = [ms, stamp.isoformat(timespec="milliseconds")]
+    return _ISO_CACHE[1]
+
+
+_ISO_CACHE: list[Any] = [None, ""]
 
 
 @final

@@ -4,13 +4,18 @@ It owns the order of everything the client sees: replies, ``bot-ready`` and the 
 events all leave through it, so ``bot-ready`` always precedes events caused by later
 messages. The protocol state (:class:`~rtvi_actors.protocol.RtviProtocol`) is owned by the
 session's ``rtvi`` handle, so it survives a restart of this actor.
+
+With ``observer=ObserverParams(...)`` it is also the RTVI observer: the pipeline events it is
+subscribed to (``observer.OBSERVED``) become RTVI messages here, in the same step, and with a
+``writer`` (``actors.transport.MessageWriter``) it writes the frames itself. That is the
+standard voice graph: one hop from a stage's event to the client instead of three (a separate
+`~actors.observer.ObserverActor` and message sender remain available for custom graphs).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Final, final
 
 import attrs
 import trio
@@ -36,12 +41,21 @@ from rtvi_actors.voice import (
     ServerEvent,
 )
 
+from .observer_core import OBSERVED, RtviObserver
+from .observer_params import ObserverParams, utc_now_iso
+
 __all__ = ["ClientMessageView", "RtviActor", "iso_now"]
 
+iso_now: Final = utc_now_iso
+"""The current UTC time in ISO-8601 with milliseconds (message content only)."""
 
-def iso_now() -> str:
-    """The current UTC time in ISO-8601 with milliseconds (message content only)."""
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+_OBSERVED: Final = frozenset(OBSERVED)
+_BUSY: Final[dict[type, dict[str, bool]]] = {
+    BotStartedSpeaking: {"speaking": True},
+    BotStoppedSpeaking: {"speaking": False},
+    LlmStarted: {"generating": True},
+    LlmStopped: {"generating": False},
+}
 
 
 @final
@@ -61,21 +75,17 @@ class RtviActor(Actor):
 
     Args:
         handle: the session's ``rtvi`` handle (application handlers and settings).
+        observer: act as the RTVI observer with these parameters (see the module docstring);
+            ``None``: events only track whether the bot is busy.
+        writer: write frames to the client with it (``actors.transport.MessageWriter``);
+            ``None``: emit each envelope as an :class:`RtviOut` for a sender stage.
         drain_grace: after ``disconnect-bot``, how long the bot may finish speaking before the
             session ends.
         debug: send internal error text to the client (never in production).
         now_iso: the clock for message timestamps (tests pass a fixed one).
     """
 
-    accepts = (
-        ClientRtvi,
-        ServerEvent,
-        BotStartedSpeaking,
-        BotStoppedSpeaking,
-        LlmStarted,
-        LlmStopped,
-        ClientFunctionCall,
-    )
+    accepts = (ClientRtvi, ServerEvent, ClientFunctionCall, *OBSERVED)
     emits = (RtviOut, UserText, FunctionCallResultIn, AudioIn)
     publishes = (ObserverConfigure,)
 
@@ -83,11 +93,15 @@ class RtviActor(Actor):
         self,
         handle: RtviHandle,
         *,
+        observer: ObserverParams | None = None,
+        writer: Any = None,
         drain_grace: float = 10.0,
         debug: bool = False,
         now_iso: Callable[[], str] = iso_now,
     ) -> None:
         self.rtvi = handle
+        self.observer = RtviObserver(observer, now_iso=now_iso) if observer is not None else None
+        self.writer = writer
         self.drain_grace = drain_grace
         self.debug = debug
         self.now_iso = now_iso
@@ -98,6 +112,10 @@ class RtviActor(Actor):
         self._idle.set()
 
     # -- lifecycle ------------------------------------------------------------------------------
+
+    def interrupted(self, epoch: int) -> None:
+        if self.observer is not None:
+            self.observer.advance(epoch)
 
     async def started(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -135,30 +153,43 @@ class RtviActor(Actor):
     # -- messages -------------------------------------------------------------------------------
 
     async def handle(self, msg: Any, ctx: Context) -> None:
-        match msg:
-            case ClientRtvi(data=data):
-                decoded = p.decode_text(data)
-                if isinstance(decoded, p.Ignored):  # not RTVI (another label, not an object)
-                    self.rtvi.ignored += 1
-                    return
-                await self._run(self.protocol.receive(decoded), ctx)
-            case ServerEvent(message=message):
-                await self._send_all(self.protocol.send(message), ctx)
-            case BotStartedSpeaking():
-                self._set_busy(speaking=True)
-            case BotStoppedSpeaking():
-                self._set_busy(speaking=False)
-            case LlmStarted():
-                self._set_busy(generating=True)
-            case LlmStopped():
-                self._set_busy(generating=False)
-            case ClientFunctionCall() if self.protocol.dialect is p.Dialect.LEGACY:
-                # 0.x clients execute ``llm-function-call`` (newer ones the observer's
-                # ``llm-function-call-in-progress``)
-                call = p.LlmFunctionCall(
-                    function_name=msg.name, tool_call_id=msg.call_id, args=dict(msg.arguments)
-                )
-                await self._send_event(call, ctx)
+        kind = type(msg)
+        if isinstance(msg, ClientRtvi):
+            decoded = p.decode_text(msg.data)
+            if isinstance(decoded, p.Ignored):  # not RTVI (another label, not an object)
+                self.rtvi.ignored += 1
+                return
+            await self._run(self.protocol.receive(decoded), ctx)
+            return
+        if isinstance(msg, ServerEvent):
+            await self._send_all(self.protocol.send(msg.message), ctx)
+            return
+        busy = _BUSY.get(kind)
+        if busy is not None:
+            self._set_busy(**busy)
+        if kind is ClientFunctionCall and self.protocol.dialect is p.Dialect.LEGACY:
+            # 0.x clients execute ``llm-function-call`` (newer ones the observer's
+            # ``llm-function-call-in-progress``)
+            call = p.LlmFunctionCall(
+                function_name=msg.name, tool_call_id=msg.call_id, args=dict(msg.arguments)
+            )
+            await self._send_event(call, ctx)
+        if self.observer is not None and kind in _OBSERVED:
+            await self._observe(msg, ctx)
+
+    async def _observe(self, event: Any, ctx: Context) -> None:
+        assert self.observer is not None
+        try:
+            messages = await self.observer.aobserve(event)
+        except (TypeError, ValueError) as exc:
+            if not isinstance(event, ObserverConfigure):
+                raise
+            ctx.log.error("observer.configure_rejected", error=str(exc))
+            return
+        protocol = self.protocol
+        for message in messages:
+            for out in protocol.send(message):
+                await self._send(out, ctx)
 
     def _set_busy(self, *, speaking: bool | None = None, generating: bool | None = None) -> None:
         if speaking is not None:
@@ -301,7 +332,10 @@ class RtviActor(Actor):
     # -- sending --------------------------------------------------------------------------------
 
     async def _send(self, out: p.Outgoing, ctx: Context) -> None:
-        await ctx.emit(RtviOut(envelope=out.to_dict()))
+        if self.writer is not None:
+            await self.writer.write(out.to_dict(), ctx)  # on failure it ends this actor
+        else:
+            await ctx.emit(RtviOut(envelope=out.to_dict()))
 
     async def _send_all(self, outs: list[p.Outgoing], ctx: Context) -> None:
         for out in outs:
@@ -336,7 +370,13 @@ class RtviActor(Actor):
         self._require_ctx().interrupt("rtvi.interrupt_bot")
 
     def configure_observer(self, changes: dict[str, Any]) -> None:
-        self._require_ctx().publish(ObserverConfigure(changes=changes))
+        ctx = self._require_ctx()
+        if self.observer is not None:
+            try:
+                self.observer.configure(**changes)
+            except (TypeError, ValueError) as exc:
+                ctx.log.error("observer.configure_rejected", error=str(exc))
+        ctx.publish(ObserverConfigure(changes=changes))  # for stand-alone observer stages
 
 
 def _file_part(file: p.RtviFile) -> dict[str, Any]:

@@ -42,11 +42,14 @@ from rtvi_actors.protocol import wire
 from rtvi_actors.protocol.errors import WireError
 from rtvi_actors.voice import ClientRtvi, RtviOut
 
+from .watchdog import current_watchdog
+
 __all__ = [
     "DEFAULT_INBOUND_LIMITS",
     "FRAMINGS",
     "UNLIMITED",
     "InboundLimits",
+    "MessageWriter",
     "TokenBucket",
     "TransportCounters",
     "WsMessageSender",
@@ -152,12 +155,19 @@ class _Warnings:
             self._count[event] = 0
 
 
+_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Compact JSON, built once (``json.dumps`` with options builds an encoder per call)."""
+
+
 def encode_message(envelope: Any, framing: str) -> bytes | str:
     """Frame one RTVI envelope (a JSON-ready dict) for the wire."""
-    text = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
+    text = _JSON.encode(envelope)
     if framing == "json":
         return text
-    return wire.serialize(wire.RtviText(data=text))
+    try:
+        return wire.message_frame(text)
+    except UnicodeEncodeError:  # lone surrogates: the same error as the generic serializer
+        return wire.serialize(wire.RtviText(data=text))
 
 
 class WsReceiver(Actor):
@@ -313,10 +323,52 @@ def _first_channel(pcm: bytes, channels: int) -> bytes:
 _SPEAKING: Final = {"bot-started-speaking": True, "bot-stopped-speaking": False}
 
 
-class WsMessageSender(Actor):
-    """Sends each :class:`RtviOut` at once. A client that does not take a message within
-    ``write_deadline`` seconds is not reading: the session ends instead of buffering.
+class MessageWriter:
+    """Frames RTVI envelopes and writes them to the connection (what the RTVI actor uses to
+    reach the client without another hop; the session's counters and speaking state follow).
+
+    A client that does not take a message within ``write_deadline`` seconds is not reading:
+    the writing actor ends (and with it the session) instead of buffering.
     """
+
+    __slots__ = ("conn", "counters", "framing", "write_deadline")
+
+    def __init__(
+        self,
+        conn: Any,
+        counters: TransportCounters | None = None,
+        *,
+        framing: str = "protobuf",
+        write_deadline: float = 5.0,
+    ) -> None:
+        if framing not in FRAMINGS:
+            raise ValueError(f"framing must be one of {FRAMINGS}")
+        self.conn = conn
+        self.framing = framing
+        self.write_deadline = write_deadline
+        self.counters = counters if counters is not None else TransportCounters()
+
+    async def write(self, envelope: Any, ctx: Context) -> bool:
+        """Send one envelope.
+
+        Returns:
+            True when sent; False after ending ``ctx``'s actor (peer gone, or not reading).
+
+        Cancellation: see :func:`send_within`.
+        """
+        payload = encode_message(envelope, self.framing)
+        if not await send_within(self.conn, payload, self.write_deadline, ctx, self.counters):
+            return False
+        self.counters.messages_out += 1
+        kind = envelope.get("type") if isinstance(envelope, dict) else None
+        if kind in _SPEAKING:
+            self.counters.bot_speaking = _SPEAKING[kind]
+        return True
+
+
+class WsMessageSender(Actor):
+    """Sends each :class:`RtviOut` at once through a :class:`MessageWriter` (for graphs whose
+    RTVI actor has no writer of its own)."""
 
     accepts = (RtviOut,)
 
@@ -328,19 +380,10 @@ class WsMessageSender(Actor):
         framing: str = "protobuf",
         write_deadline: float = 5.0,
     ) -> None:
-        self.conn = conn
-        self.framing = framing
-        self.write_deadline = write_deadline
-        self.counters = counters if counters is not None else TransportCounters()
+        self.writer = MessageWriter(conn, counters, framing=framing, write_deadline=write_deadline)
 
     async def handle(self, msg: RtviOut, ctx: Context) -> None:
-        payload = encode_message(msg.envelope, self.framing)
-        if not await send_within(self.conn, payload, self.write_deadline, ctx, self.counters):
-            return
-        self.counters.messages_out += 1
-        kind = msg.envelope.get("type") if isinstance(msg.envelope, dict) else None
-        if kind in _SPEAKING:
-            self.counters.bot_speaking = _SPEAKING[kind]
+        await self.writer.write(msg.envelope, ctx)
 
 
 async def send_within(
@@ -348,20 +391,29 @@ async def send_within(
 ) -> bool:
     """Send one WebSocket message, or end the incarnation if the peer is gone or stalled.
 
+    The deadline is kept by the run's :class:`~actors.watchdog.WriteWatchdog` (no timer per
+    send): a send still blocked ``deadline`` seconds later counts as a slow client, logs
+    ``transport.client_not_reading`` and ends the incarnation (``ctx.stop()``), which cancels
+    the send.
+
     Returns:
-        True when sent. False after calling ``ctx.stop()`` (peer closed, or not reading).
+        True when sent. False after calling ``ctx.stop()`` because the peer closed.
 
     Cancellation: a cancelled send may have been partly written; the connection stays usable.
     """
-    try:
-        with trio.move_on_after(deadline) as scope:
-            await conn.send_message(payload)
-    except ConnectionClosed:
-        ctx.stop()
-        return False
-    if scope.cancelled_caught:
+
+    def stalled() -> None:
         counters.slow_client += 1
         ctx.log.warning("transport.client_not_reading", deadline=deadline)
         ctx.stop()
+
+    watchdog = current_watchdog()
+    token = watchdog.start(trio.current_time() + deadline, stalled)
+    try:
+        await conn.send_message(payload)
+    except ConnectionClosed:
+        ctx.stop()
         return False
+    finally:
+        watchdog.finish(token)
     return True

@@ -32,11 +32,14 @@ from .workload import BenchSession, llm_tokens, start_sessions, warmup_session
 
 
 def trio_task_count() -> int:
-    """Every task of the current trio run."""
+    """Every task of the current trio run but the runtime's process-wide ones (``rtvi_actors.*``:
+    one per process, not per session)."""
     n = 0
     stack = [trio.lowlevel.current_root_task()]
     while stack:
         t = stack.pop()
+        if t.name.startswith("rtvi_actors."):
+            continue
         n += 1
         for nursery in t.child_nurseries:
             stack.extend(nursery.child_tasks)
@@ -133,27 +136,25 @@ async def part_hop() -> dict[str, Any]:
 
 
 def _add_rtvi_side(g: Graph) -> None:
-    """The RTVI actor, the observer and the message sender (idle here), as in a session."""
+    """The RTVI actor (observer and frame writer in one, idle here), as in a session."""
     import functools
 
-    from actors.observer import ObserverActor
+    from actors.observer import ObserverParams
     from actors.rtvi import RtviActor
-    from actors.transport import WsMessageSender
+    from actors.transport import MessageWriter
+    from rtvi_actors import UserText
     from rtvi_actors.session import RtviHandle
     from rtvi_actors.testing import connection_pair
-    from rtvi_actors.voice import RtviOut, ServerEvent
+    from rtvi_actors.voice import FunctionCallResultIn, RtviOut
 
     conn, _peer = connection_pair()
-    g.add("rtvi", functools.partial(RtviActor, RtviHandle()), mailbox=Mailbox(256))
-    g.add("observer", ObserverActor, None, mailbox=Mailbox(1024))
-    g.add("ws_msg", WsMessageSender, conn, mailbox=Mailbox(256))
-    g.route(ServerEvent, "observer", "rtvi")
-    g.route(RtviOut, "rtvi", "ws_msg")
-    from rtvi_actors import UserText
-    from rtvi_actors.voice import FunctionCallResultIn
-
+    rtvi = functools.partial(
+        RtviActor, RtviHandle(), observer=ObserverParams(), writer=MessageWriter(conn)
+    )
+    g.add("rtvi", rtvi, mailbox=Mailbox(1024))
     g.discard(UserText, "rtvi").discard(FunctionCallResultIn, "rtvi").discard(AudioIn, "rtvi")
-    g.subscribe("observer", Interrupted)
+    g.discard(RtviOut, "rtvi")
+    g.subscribe("rtvi", Interrupted)
     g._keep_peer = _peer  # type: ignore[attr-defined]
 
 
@@ -556,8 +557,8 @@ async def part_rtvi() -> dict[str, Any]:
         await s.stop()
         nursery.cancel_scope.cancel()
     res["in_pipeline"] = {
-        "event": "interim Transcript published by the STT actor -> ObserverActor -> RtviActor -> "
-        "WsMessageSender -> user-input + user-transcription protobuf frames at the client",
+        "event": "interim Transcript published by the STT actor -> RtviActor (observer + "
+        "writer) -> user-input + user-transcription protobuf frames at the client",
         "event_to_json_us": summ(lat, 1.0, 1),
         "messages_per_event": round(mpe, 2),
         "cpu_us_per_event": round(cpu_ev, 1),

@@ -4,7 +4,7 @@
     py-spy record -r 400 -f raw -o conv.txt -- python -m benchmarks.profile_cpu throughput
     python -m benchmarks.profile_cpu --report rtvi.txt      # self / inclusive time per function
 
-``rtvi``: 20 000 interim transcripts through observer → RTVI actor → sender → client.
+``rtvi``: 20 000 interim transcripts through the RTVI actor (observer + writer) → client.
 ``throughput``: the unpaced conversation (3000 frames) five times.
 """
 
@@ -29,11 +29,17 @@ async def rtvi_events(n: int = 20000) -> None:
         await s.ready.wait()
         stt = s.probe.stt
         assert stt is not None and stt.ctx is not None
-        for i in range(n):
-            before = s.msg_count
+        done = {"evt": trio.Event(), "needle": b""}
+
+        def watch(kind: bytes, data: bytes, now: float) -> None:
+            if kind == b"user-transcription" and done["needle"] in data:
+                done["evt"].set()
+
+        s.msg_watch = watch
+        for i in range(n):  # one event at a time, as the benchmark's in-session part
+            done["evt"], done["needle"] = trio.Event(), f"probe {i}".encode()
             stt.ctx.publish(Transcript(text=f"probe {i}", final=False, at=0.0))
-            while s.msg_count < before + 2:
-                await trio.lowlevel.checkpoint()
+            await done["evt"].wait()
         await s.stop()
         nursery.cancel_scope.cancel()
 

@@ -32,12 +32,18 @@ __all__ = [
 
 
 def task_count() -> int:
-    """How many trio tasks are alive now (a walk of the task tree from the root task)."""
+    """How many trio tasks are alive now (a walk of the task tree from the root task).
+
+    The runtime's process-wide tasks (named ``rtvi_actors.*``: the write watchdog, the pacer)
+    are not counted: there is one of each per process, started on first use, not per session.
+    """
     stack = [trio.lowlevel.current_root_task()]
     n = 0
     while stack:
         task = stack.pop()
         if task is None:
+            continue
+        if task.name.startswith("rtvi_actors."):
             continue
         n += 1
         for nursery in task.child_nurseries:

@@ -18,7 +18,7 @@ every other structuring failure become `Invalid` here.
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, final
 
 import attrs
@@ -317,8 +317,15 @@ def encode(msg: ServerToClient | ClientToServer, id: str | None = None) -> dict[
         if value is not None:
             envelope["data"] = _CONVERTER.unstructure(value, field.type)
     elif mode != OMIT:
-        envelope["data"] = _CONVERTER.unstructure(msg)
+        hook = _DATA_HOOKS.get(cls)
+        if hook is None:
+            hook = _DATA_HOOKS[cls] = _CONVERTER.get_unstructure_hook(cls)
+        envelope["data"] = hook(msg)
     return envelope
+
+
+_DATA_HOOKS: dict[type, Callable[[Any], Any]] = {}
+"""Each message class's unstructure function, looked up once (the hot path of every send)."""
 
 
 def encode_text(msg: ServerToClient | ClientToServer, id: str | None = None) -> str:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import cattrs
@@ -99,6 +100,22 @@ def _wire_fields(cls: type) -> list[tuple[str, str | None, Any]]:
     return out
 
 
+_PLAIN: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _is_plain(typ: Any) -> bool:
+    """Whether values of ``typ`` are JSON-ready as they are (strings, numbers, booleans,
+    optionally ``None``): these skip the converter's dispatch on output."""
+    if typ in _PLAIN:
+        return True
+    origin = typing.get_origin(typ)
+    if origin is typing.Literal:
+        return all(type(arg) in _PLAIN for arg in typing.get_args(typ))
+    if origin in (typing.Union, types.UnionType):
+        return all(_is_plain(arg) for arg in typing.get_args(typ))
+    return False
+
+
 def _structure_factory(converter: cattrs.Converter) -> Callable[[type], Any]:
     def factory(cls: type) -> Any:
         overrides = {}
@@ -114,18 +131,19 @@ def _structure_factory(converter: cattrs.Converter) -> Callable[[type], Any]:
 
 def _unstructure_factory(converter: cattrs.Converter) -> Callable[[type], Any]:
     def factory(cls: type) -> Any:
-        spec = [(n, w, t) for n, w, t in _wire_fields(cls) if w is not None]
+        # (attribute, wire key, type, whether the value goes out as it is)
+        spec = [(n, w, t, _is_plain(t)) for n, w, t in _wire_fields(cls) if w is not None]
         keep_none = bool(getattr(cls, "KEEP_NONE", False))
 
         def unstructure(obj: Any) -> JsonObject:
             out: JsonObject = {}
-            for name, wire, typ in spec:
+            for name, wire, typ, plain in spec:
                 value = getattr(obj, name)
                 if value is None:
                     if keep_none:
                         out[wire] = None
                     continue
-                out[wire] = converter.unstructure(value, typ)
+                out[wire] = value if plain else converter.unstructure(value, typ)
             return out
 
         return unstructure

@@ -49,6 +49,8 @@ _REPLY_TYPES: Final = (
     lm.ActionResponse,
 )
 _RAW_TEXT: Final = (t.SttRawText, t.LlmRawText, t.TtsRawText)
+_VERSION_GATED: Final = (*_RAW_TEXT, t.BotOutput)
+_CLIENT_CLASSES: Final = frozenset(CLIENT_TYPES.values())
 _LEGACY_REQUESTS: Final = (
     lm.DescribeConfig,
     lm.DescribeActions,
@@ -302,6 +304,8 @@ class RtviProtocol:
             2.2.0, ``word``/``token`` ``bot-output`` to 2.x clients, and progress
             (``in-progress``) ``bot-output`` to 1.x clients.
         """
+        if not isinstance(message, _VERSION_GATED):
+            return True  # the common case, decided without the version comparison
         negotiation = self.negotiation
         at_least_2_2 = negotiation is not None and negotiation.at_least_2_2
         if isinstance(message, _RAW_TEXT):
@@ -328,7 +332,7 @@ class RtviProtocol:
             LocalProtocolError: A request reply (use `respond`, `respond_error`, `bot_ready`)
                 or a client → server message.
         """
-        if isinstance(message, _REPLY_TYPES) or type(message) in CLIENT_TYPES.values():
+        if isinstance(message, _REPLY_TYPES) or type(message) in _CLIENT_CLASSES:
             raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
         return [Outgoing(message=message)] if self.permits(message) else []
 

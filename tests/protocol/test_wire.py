@@ -118,3 +118,30 @@ def test_json_text_framing() -> None:
         parse_json_framing(b"\x00")
     with pytest.raises(LocalProtocolError):
         serialize_json_framing(InterruptionFrame())  # type: ignore[arg-type]
+
+
+@settings(max_examples=500, deadline=None)
+@given(frame=pcm_frames | st.builds(RtviText, data=st.text(max_size=300)))
+def test_hand_encoded_frames_are_byte_identical_to_protobuf(frame: AudioFrame | RtviText) -> None:
+    from rtvi_actors.protocol import frames_pb2, wire
+
+    try:
+        expected = wire._to_proto(frame).SerializeToString()
+    except (ValueError, UnicodeError):
+        with pytest.raises(LocalProtocolError):
+            serialize(frame)
+        return
+    assert serialize(frame) == expected
+    if isinstance(frame, RtviText):
+        assert wire.message_frame(frame.data) == expected
+        assert frames_pb2.Frame.FromString(expected).message.data == frame.data
+
+
+def test_hand_encoded_lengths_cross_varint_boundaries() -> None:
+    from rtvi_actors.protocol import wire
+
+    for n in (0, 1, 126, 127, 128, 129, 16383, 16384, 70000):
+        text = RtviText(data="x" * n)
+        assert serialize(text) == wire._to_proto(text).SerializeToString()
+        audio = AudioFrame(sample_rate=24000, num_channels=1, audio=b"\0\1" * n, pts=n)
+        assert serialize(audio) == wire._to_proto(audio).SerializeToString()

@@ -40,10 +40,8 @@ MID_STREAM = {
     "tts": 2,
     "ws_audio": 3,
     "rtvi": 4,
-    "observer": 4,
-    "ws_msg": 4,
 }
-STAGES = ["vad", "stt", "llm", "tts", "rtvi", "observer", "ws_audio", "ws_msg"]
+STAGES = ["vad", "stt", "llm", "tts", "rtvi", "ws_audio"]
 
 
 def graph_for(hooks: dict[int, list[Callable[[Any], None]]]) -> Callable[[Session], Any]:
@@ -158,7 +156,7 @@ async def test_beyond_the_budget_fatal_error_1011_and_others_live(
             async with call(server, ready=False) as (bad, _):  # s2: crashes at once
                 code = await bad.wait_closed()
                 assert code == 1011
-                if stage not in ("ws_msg", "ws_in"):  # its sender or reader is the one dying
+                if stage != "ws_in":  # its reader is the one dying
                     fatal = [m for m in bad.of("error") if m["data"]["fatal"]]
                     assert fatal, bad.messages
                 no_secrets(bad)
