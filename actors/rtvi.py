@@ -187,9 +187,14 @@ class RtviActor(Actor):
             ctx.log.error("observer.configure_rejected", error=str(exc))
             return
         protocol = self.protocol
-        for message in messages:
-            for out in protocol.send(message):
-                await self._send(out, ctx)
+        outs = [out for message in messages for out in protocol.send(message)]
+        if not outs:
+            return
+        if self.writer is not None:  # the messages of one event leave in one write
+            await self.writer.write_many([out.to_dict() for out in outs], ctx)
+            return
+        for out in outs:
+            await self._send(out, ctx)
 
     def _set_busy(self, *, speaking: bool | None = None, generating: bool | None = None) -> None:
         if speaking is not None:

@@ -359,11 +359,38 @@ class MessageWriter:
         payload = encode_message(envelope, self.framing)
         if not await send_within(self.conn, payload, self.write_deadline, ctx, self.counters):
             return False
+        self._sent(envelope)
+        return True
+
+    async def write_many(self, envelopes: list[Any], ctx: Context) -> bool:
+        """Send several envelopes in order, with one write when the connection can batch
+        (``send_messages``), else one by one.
+
+        Returns:
+            True when all were sent; False after ending ``ctx``'s actor.
+
+        Cancellation: see :func:`send_within`.
+        """
+        if len(envelopes) == 1:
+            return await self.write(envelopes[0], ctx)
+        batch = getattr(self.conn, "send_messages", None)
+        if batch is None:
+            for envelope in envelopes:
+                if not await self.write(envelope, ctx):
+                    return False
+            return True
+        payloads = [encode_message(envelope, self.framing) for envelope in envelopes]
+        if not await send_within(batch, payloads, self.write_deadline, ctx, self.counters):
+            return False
+        for envelope in envelopes:
+            self._sent(envelope)
+        return True
+
+    def _sent(self, envelope: Any) -> None:
         self.counters.messages_out += 1
         kind = envelope.get("type") if isinstance(envelope, dict) else None
         if kind in _SPEAKING:
             self.counters.bot_speaking = _SPEAKING[kind]
-        return True
 
 
 class WsMessageSender(Actor):
@@ -387,9 +414,12 @@ class WsMessageSender(Actor):
 
 
 async def send_within(
-    conn: Any, payload: bytes | str, deadline: float, ctx: Context, counters: TransportCounters
+    conn: Any, payload: Any, deadline: float, ctx: Context, counters: TransportCounters
 ) -> bool:
     """Send one WebSocket message, or end the incarnation if the peer is gone or stalled.
+
+    ``conn`` is a connection (``conn.send_message(payload)``), or a batch sender
+    (``conn.send_messages``, called with a list of payloads).
 
     The deadline is kept by the run's :class:`~actors.watchdog.WriteWatchdog` (no timer per
     send): a send still blocked ``deadline`` seconds later counts as a slow client, logs
@@ -409,8 +439,9 @@ async def send_within(
 
     watchdog = current_watchdog()
     token = watchdog.start(trio.current_time() + deadline, stalled)
+    send = getattr(conn, "send_message", conn)
     try:
-        await conn.send_message(payload)
+        await send(payload)
     except ConnectionClosed:
         ctx.stop()
         return False

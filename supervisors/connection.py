@@ -6,7 +6,8 @@ import secrets
 from typing import Any, Final
 
 import trio
-from trio_websocket import ConnectionClosed
+from trio_websocket import ConnectionClosed, WebSocketConnection
+from wsproto.events import BytesMessage, TextMessage
 
 from .front import HeadError
 
@@ -57,11 +58,51 @@ class SessionConnection:
     async def send_message(self, message: Any) -> None:
         await self.ws.send_message(message)
 
+    async def send_messages(self, messages: list[Any]) -> None:
+        """Send several WebSocket messages, in order, with one write to the socket.
+
+        The frames are encoded one by one by the connection's WebSocket state machine and
+        written together (one system call instead of one per message: the RTVI messages of
+        one pipeline event). Falls back to one ``send_message`` each when the connection does
+        not expose what that needs.
+
+        Raises:
+            ConnectionClosed: the connection is closed or closing.
+
+        Cancellation: as ``send_message``: a write cut short leaves the connection unusable.
+        """
+        ws = self.ws
+        if not _can_batch(ws):
+            for message in messages:
+                await ws.send_message(message)
+            return
+        if ws._close_reason:
+            raise ConnectionClosed(ws._close_reason)
+        data = b"".join(
+            ws._wsproto.send(TextMessage(data=m) if isinstance(m, str) else BytesMessage(data=m))
+            for m in messages
+        )
+        async with ws._stream_lock:
+            try:
+                await ws._stream.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                await ws._abort_web_socket()
+                raise ConnectionClosed(ws._close_reason) from None
+
     async def aclose(self, code: int = CLOSE_NORMAL, reason: str | None = None) -> None:
         await self.ws.aclose(code, reason)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ws, name)
+
+
+_BATCH_ATTRS: Final = ("_close_reason", "_wsproto", "_stream_lock", "_stream", "_abort_web_socket")
+
+
+def _can_batch(ws: Any) -> bool:
+    """Whether ``ws`` is a trio-websocket connection whose writer parts are where we expect
+    (checked per call: cheap, and a changed library falls back instead of failing)."""
+    return isinstance(ws, WebSocketConnection) and all(hasattr(ws, a) for a in _BATCH_ATTRS)
 
 
 _PEER_GONE: Final = (
