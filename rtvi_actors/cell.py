@@ -9,16 +9,19 @@ import structlog
 import trio
 
 from .actor import Actor, Context
-from .mailbox import MailboxFull, MailboxStatistics, Overflow
+from .mailbox import EMPTY, MailboxFull, MailboxStatistics, Overflow
 from .messages import is_stale
 
 if TYPE_CHECKING:
-    from .graph import SessionGraph, _Node
+    from .graph import _Node
+    from .session_graph import SessionGraph
 
 __all__ = ["ActorCell", "ActorStatistics"]
 
 _BURST = 16
 """Messages an actor may take from its mailbox in a row before it yields to the scheduler."""
+
+_actor_log = structlog.get_logger("rtvi_actors.actor")
 
 
 @final
@@ -35,28 +38,40 @@ class ActorStatistics:
     mailbox: MailboxStatistics
 
 
-class _Edge:
-    """One producer → mailbox connection with the overflow policy of that edge."""
-
-    __slots__ = ("dst", "overflow", "send")
-
-    def __init__(self, dst: Any, overflow: Overflow, send: trio.MemorySendChannel[Any]) -> None:
-        self.dst = dst  # the destination's _MailboxState
-        self.overflow = overflow
-        self.send = send
-
-
 class ActorCell:
     """Runs one graph node: each :meth:`run` is one incarnation of a fresh actor.
 
-    The cell survives restarts; the actor instance, its context and nursery do not.
+    The cell survives restarts; the actor instance, its context and nursery do not. Its
+    routing tables are the graph's shared, compiled ones: ``type -> ((mailbox index,
+    overflow), ...)`` for messages, ``type -> (mailbox index, ...)`` for events.
     """
 
-    def __init__(self, node: _Node, graph: SessionGraph) -> None:
+    __slots__ = (
+        "_actor",
+        "_current",
+        "_events",
+        "_failure",
+        "_handler",
+        "_life",
+        "_mailboxes",
+        "_routes",
+        "_watched",
+        "cancelled",
+        "discarded",
+        "graph",
+        "handled",
+        "incarnations",
+        "mailbox",
+        "name",
+        "node",
+    )
+
+    def __init__(self, node: _Node, graph: SessionGraph, index: int) -> None:
         self.node = node
         self.graph = graph
         self.name = node.name
-        self.mailbox = graph.mailboxes[node.name]
+        self._mailboxes = graph.mailboxes
+        self.mailbox = graph.mailboxes[index]
         self.incarnations = 0
         self.handled = 0
         self.cancelled = 0
@@ -65,11 +80,11 @@ class ActorCell:
         self._life: trio.CancelScope | None = None
         self._handler: trio.CancelScope | None = None
         self._current: Any = None
-        self._watched: set[trio.CancelScope] = set()
+        self._watched: set[trio.CancelScope] | None = None  # created by the first watch()
         self._failure: BaseException | None = None
-        self._routes: dict[type, tuple[_Edge, ...]] = {}
-        self._events: dict[type, tuple[_Edge, ...]] = {}
-        graph.control.add_listener(self._on_interrupt)
+        plan = graph._plan
+        self._routes: dict[type, tuple[tuple[int, Overflow], ...]] = plan.routes[index]
+        self._events: dict[type, tuple[int, ...]] = plan.events[index]
 
     # -- one incarnation -----------------------------------------------------------------------
 
@@ -79,60 +94,48 @@ class ActorCell:
         Raises:
             Exception: whatever the actor raised (the supervisor decides what happens next).
 
-        Cancellation: cancelling ends the incarnation at once; its channel clones are closed
-        synchronously, so the mailbox and the edges survive for the next incarnation.
+        Cancellation: cancelling ends the incarnation at once; the mailbox keeps what is
+        queued (a receive that was waiting took nothing) for the next incarnation.
         """
         self.incarnations += 1
-        recv = self.mailbox.recv.clone()
-        routes, events, clones = self.graph.open_outbox(self.name)
-        self._routes, self._events = routes, events
         self._failure = None
-        log = structlog.get_logger("rtvi_actors.actor").bind(
+        log = _actor_log.bind(
             session_id=self.graph.session_id, actor=self.name, incarnation=self.incarnations
         )
         try:
-            with trio.CancelScope() as life:
-                self._life = life
-                async with trio.open_nursery() as nursery:
-                    actor = self.node.factory()
-                    self._actor = actor
-                    ctx = Context(self, nursery, log)
-                    await actor.started(ctx)
-                    await self._serve(actor, ctx, recv)
-                    await actor.finished(ctx)
+            async with trio.open_nursery() as nursery:
+                # the nursery's own scope is the incarnation's life: cancelling it ends the
+                # incarnation normally (stop, or a failed interrupted hook)
+                self._life = nursery.cancel_scope
+                actor = self.node.factory()
+                self._actor = actor
+                ctx = Context(self, nursery, log)
+                await actor.started(ctx)
+                await self._serve(actor, ctx)
+                await actor.finished(ctx)
         finally:
             self._actor = self._life = self._handler = self._current = None
-            self._watched.clear()
-            recv.close()
-            for clone in clones:
-                clone.close()
+            self._watched = None
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
 
-    async def _serve(
-        self, actor: Actor, ctx: Context, recv: trio.MemoryReceiveChannel[Any]
-    ) -> None:
+    async def _serve(self, actor: Actor, ctx: Context) -> None:
         control = self.graph.control
         mailbox = self.mailbox
         burst = 0
         while True:
             # Take what is already queued without a scheduler round trip, but yield at least
             # every _BURST messages so a busy actor never starves the others.
-            try:
-                if burst >= _BURST:
-                    raise trio.WouldBlock
-                msg = recv.receive_nowait()
-                burst += 1
-            except trio.WouldBlock:
+            msg = mailbox.try_receive() if burst < _BURST else EMPTY
+            if msg is EMPTY:
                 burst = 0
                 try:
-                    msg = await recv.receive()
+                    msg = await mailbox.receive()
                 except trio.EndOfChannel:
                     return
-            except trio.EndOfChannel:
-                return
-            mailbox.received += 1
+            else:
+                burst += 1
             if getattr(msg, "__bot_side__", False):
                 if msg.epoch < control.epoch:
                     mailbox.dropped_stale += 1
@@ -160,44 +163,38 @@ class ActorCell:
         if not edges:
             self.discarded += 1
             return
-        for edge in edges:
-            dst = edge.dst
-            if edge.overflow is Overflow.BLOCK:
-                try:
-                    edge.send.send_nowait(msg)  # the common case: room in the mailbox
-                except trio.WouldBlock:
-                    await edge.send.send(msg)  # backpressure
-                dst.sent += 1
+        mailboxes = self._mailboxes
+        for d, overflow in edges:
+            dst = mailboxes[d]
+            if dst.try_send(msg):  # the common case: room in the mailbox, no schedule point
                 continue
-            try:
-                edge.send.send_nowait(msg)
-            except trio.WouldBlock:
-                if edge.overflow is Overflow.RAISE:
-                    raise MailboxFull(
-                        f"mailbox of {dst.owner!r} is full ({dst.spec.size}) "
-                        f"sending {type(msg).__name__} from {self.name!r}"
-                    ) from None
-                dst.count_overflow(self.name, msg)
+            if overflow is Overflow.BLOCK:
+                await dst.send(msg)  # backpressure
+            elif overflow is Overflow.RAISE:
+                raise MailboxFull(
+                    f"mailbox of {dst.owner!r} is full ({dst.spec.size}) "
+                    f"sending {type(msg).__name__} from {self.name!r}"
+                )
             else:
-                dst.sent += 1
+                dst.count_overflow(self.name, msg)
 
     def publish(self, event: Any) -> None:
-        edges = self._events.get(type(event))
-        if edges is None:
-            edges = self._lookup(self._events, event, "publishes")
-        for edge in edges:
+        dsts = self._events.get(type(event))
+        if dsts is None:
+            dsts = self._lookup(self._events, event, "publishes")
+        mailboxes = self._mailboxes
+        for d in dsts:
+            dst = mailboxes[d]
             try:
-                edge.send.send_nowait(event)
-            except trio.WouldBlock:
-                edge.dst.count_overflow(self.name, event, level="error")
+                if dst.try_send(event):
+                    continue
             except (trio.BrokenResourceError, trio.ClosedResourceError):
-                edge.dst.count_overflow(self.name, event, level="error")
-            else:
-                edge.dst.sent += 1
+                pass
+            dst.count_overflow(self.name, event, level="error")
 
-    def _lookup(
-        self, table: dict[type, tuple[_Edge, ...]], msg: Any, what: str
-    ) -> tuple[_Edge, ...]:
+    def _lookup(self, table: dict[type, Any], msg: Any, what: str) -> Any:
+        # the table is shared by every session of this graph: remembering the subclass there
+        # is safe (it depends only on the declared types)
         for base in type(msg).__mro__[1:]:
             if base in table:
                 table[type(msg)] = table[base]
@@ -208,14 +205,15 @@ class ActorCell:
 
     # -- interruption and stopping -----------------------------------------------------------
 
-    def _on_interrupt(self, epoch: int, reason: str) -> None:
+    def _on_interrupt(self, epoch: int) -> None:
+        """Apply an interruption (called by the graph, in the interrupting step)."""
         if self._life is None:
             return
         if self._handler is not None and is_stale(self._current, epoch):
             self._handler.cancel()
-        for scope in tuple(self._watched):
+        watched, self._watched = self._watched, None
+        for scope in watched or ():
             scope.cancel()
-        self._watched.clear()
         actor = self._actor
         if actor is None:
             return
@@ -227,11 +225,14 @@ class ActorCell:
 
     def watch(self, scope: trio.CancelScope) -> None:
         """Cancel ``scope`` at the next interruption."""
+        if self._watched is None:
+            self._watched = set()
         self._watched.add(scope)
 
     def unwatch(self, scope: trio.CancelScope) -> None:
         """Forget a scope registered with :meth:`watch`."""
-        self._watched.discard(scope)
+        if self._watched is not None:
+            self._watched.discard(scope)
 
     def stop(self) -> None:
         """End the running incarnation normally."""

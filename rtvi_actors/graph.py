@@ -317,10 +317,13 @@ class Graph:
     def build(self, *, session_id: str = "") -> SessionGraph:
         """Validate the graph and create its mailboxes and cells for one session.
 
+        Validation and the routing tables are computed once per graph structure (names,
+        declared types, mailboxes, routes, discards, subscriptions, inlets) and shared by every
+        session built from a graph of that structure.
+
         Raises:
             GraphError: see :meth:`validate`.
         """
-        self.validate()
         from .session_graph import SessionGraph
 
         return SessionGraph(self, session_id=session_id)
@@ -330,3 +333,14 @@ class Graph:
         self,
     ) -> tuple[dict[str, _Node], list[_Route], list[tuple[str, type]], list[tuple[str, type]]]:
         return dict(self._nodes), list(self._routes), list(self._subs), list(self._inlets)
+
+    def _structure(self) -> tuple[Any, ...]:
+        """A hashable key of everything validation and routing depend on (not the factories)."""
+        nodes = self._nodes.values()
+        return (
+            tuple((n.name, n.accepts, n.emits, n.publishes, n.mailbox) for n in nodes),
+            tuple(self._routes),
+            frozenset(self._discards),
+            tuple(self._subs),
+            tuple(self._inlets),
+        )

@@ -156,3 +156,24 @@ def test_replace_keeps_options_and_routes() -> None:
     g.validate()  # routes of "mid" still hold
     with pytest.raises(GraphError, match="no actor named 'ghost'"):
         g.replace("ghost", Sink)
+
+
+def test_sessions_of_the_same_structure_share_their_routing_tables() -> None:
+    a = valid().build(session_id="a")
+    b = valid().build(session_id="b")  # another Graph object with the same structure
+    assert a._plan is b._plan
+    assert a.cells["mid"]._routes is b.cells["mid"]._routes
+    # per-session state is not shared
+    assert a.mailboxes[0] is not b.mailboxes[0] and a.cells["mid"] is not b.cells["mid"]
+    other = valid().add("vad", Vad).subscribe("sink", UserStartedSpeaking).build()
+    assert other._plan is not a._plan
+
+
+def test_a_cached_structure_still_rejects_a_graph_that_changed() -> None:
+    g = valid()
+    g.build()
+    g.route(TextOut, "mid", "mid")  # now a blocking cycle
+    with pytest.raises(GraphError, match="cycle"):
+        g.build()
+    with pytest.raises(GraphError, match="cycle"):
+        g.build()  # an invalid structure is never cached
