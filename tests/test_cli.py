@@ -111,3 +111,17 @@ def test_missing_engine_is_a_clear_error(tmp_path: Path) -> None:
     assert "engine.unavailable" in res.stderr
     assert "pip install" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_freeze_startup_heap_hides_what_is_alive_from_later_collections() -> None:
+    import gc
+
+    from rtvi_actors.cli import freeze_startup_heap
+
+    gc.unfreeze()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 1000  # at least the imported modules' objects
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
