@@ -5,6 +5,11 @@ stop, so pacing on the server is what bounds the audio heard after a barge-in: a
 the client holds at most ``lead`` seconds of unplayed audio. On interruption the pending audio
 is dropped and pacing reset in the same scheduler step; what was played before the cut is
 reported (:class:`~rtvi_actors.voice.BotSpoke`) so the context records what the user heard.
+
+All senders of a process sleep on one shared :class:`~rtvi_actors.pacer.Pacer` whose deadlines
+are rounded up to a ``pacing_tick`` grid: the senders due within one tick wake together on one
+timer instead of one timer each. A chunk then leaves up to one tick after it is due, which the
+lead absorbs as long as ``lead >= chunk + tick`` (see :class:`WsAudioSender`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ import attrs
 import trio
 
 from rtvi_actors import Actor, AudioOut, BotStartedSpeaking, BotStoppedSpeaking, Context
+from rtvi_actors.pacer import Pacer, current_pacer
 from rtvi_actors.protocol import wire
 from rtvi_actors.voice import BotSegment, BotSpoke, SpeechDone
 
 from .transport import TransportCounters, send_within
 
-__all__ = ["Playout", "PlayoutGate", "WsAudioSender"]
+__all__ = ["PACING_TICK", "Playout", "PlayoutGate", "WsAudioSender"]
 
 
 class PlayoutGate:
@@ -94,12 +100,27 @@ class Playout:
         return max(0.0, self.play_end - now)
 
 
+#: The default pacing grid: with the default 80 ms lead and 40 ms chunks, 30 ms of the lead
+#: remain for scheduling delays.
+PACING_TICK = 0.01
+
+
 class WsAudioSender(Actor):
     """Sends :class:`AudioOut` as 24 kHz mono PCM16 in ``chunk_ms`` chunks, paced.
 
     Publishes, timed to playout: :class:`BotStartedSpeaking`, :class:`BotSegment` ("new" when
     a segment starts playing, "completed" when it has played), :class:`BotStoppedSpeaking` and
     :class:`BotSpoke` (complete, or the heard prefix after a cut).
+
+    Pacing: a chunk may leave once at most ``lead`` seconds of audio stay queued at the client,
+    i.e. ``lead - chunk`` seconds before the client's buffer runs dry. The sender sleeps on the
+    run's shared pacer (:func:`~rtvi_actors.pacer.current_pacer`) and wakes up to
+    ``pacing_tick`` seconds late, plus the scheduler's own delay; if it wakes more than
+    ``lead - chunk`` late, the client's buffer has run dry and playback stutters. Hence
+    ``lead >= chunk + pacing_tick`` is required (``ValueError`` otherwise), and the difference
+    should leave room for scheduling delays under load. ``pacing_tick=None`` (the default)
+    takes :data:`PACING_TICK` (10 ms), or ``lead - chunk`` when that is smaller; 0 wakes at
+    the exact deadlines.
     """
 
     accepts = (AudioOut, SpeechDone)
@@ -116,9 +137,20 @@ class WsAudioSender(Actor):
         lead: float = 0.08,
         write_deadline: float = 5.0,
         gate: PlayoutGate | None = None,
+        pacing_tick: float | None = None,
     ) -> None:
-        if not 0 < chunk_ms / 1000 <= lead:
+        chunk = chunk_ms / 1000
+        if not 0 < chunk <= lead:
             raise ValueError("chunk_ms must be positive and no longer than the lead")
+        if pacing_tick is None:
+            pacing_tick = min(PACING_TICK, lead - chunk)
+        elif not 0 <= pacing_tick <= lead - chunk + 1e-9:
+            raise ValueError(
+                f"pacing_tick must be >= 0 and lead >= chunk + pacing_tick (lead {lead} s, "
+                f"chunk {chunk} s, pacing_tick {pacing_tick} s): a chunk can leave one tick "
+                "after it is due, and the client's buffer must not run dry meanwhile"
+            )
+        self.pacing_tick = pacing_tick
         self.conn = conn
         self.counters = counters if counters is not None else TransportCounters()
         self.framing = framing
@@ -132,9 +164,11 @@ class WsAudioSender(Actor):
         self._pending = bytearray()
         self._segments: list[_Segment] = []
         self._resamplers: dict[int, Any] = {}
+        self._pacer: Pacer | None = None
 
     async def started(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._pacer = current_pacer(self.pacing_tick)
         self.playout.play_end = trio.current_time()
 
     async def handle(self, msg: AudioOut | SpeechDone, ctx: Context) -> None:
@@ -177,7 +211,8 @@ class WsAudioSender(Actor):
                     if s.start >= 0:
                         s.start += gap
                         s.end += gap
-        await trio.sleep_until(self.playout.due(trio.current_time(), duration))
+        assert self._pacer is not None  # set in started()
+        await self._pacer.sleep_until(self.playout.due(trio.current_time(), duration))
         if self.framing == "json":
             payload: bytes | str = chunk
         else:
@@ -209,7 +244,8 @@ class WsAudioSender(Actor):
 
     async def _complete_at(self, epoch: int, seg: _Segment) -> None:
         with self._ctx_interruptible():
-            await trio.sleep_until(seg.end)
+            assert self._pacer is not None
+            await self._pacer.sleep_until(seg.end)
             if self._epoch == epoch and self._ctx is not None:
                 self._report_completed(epoch, seg, self._ctx)
 
@@ -239,7 +275,8 @@ class WsAudioSender(Actor):
         if self._epoch != epoch:
             return  # nothing of this response was played
         end = self.playout.play_end
-        await trio.sleep_until(end)
+        assert self._pacer is not None
+        await self._pacer.sleep_until(end)
         for seg in self._segments:
             self._report_completed(epoch, seg, ctx)
         text = " ".join(s.text for s in self._segments if s.start >= 0 and s.text)

@@ -27,6 +27,13 @@ PARAMS: dict[str, Any] = {
         "frame_bytes": FRAME_BYTES,
         "output_chunk_ms": 20,
     },
+    "client": {
+        # how the in-process client paces its 20 ms mic frames: "pacer" (every session on one
+        # shared rtvi_actors Pacer, wake-ups rounded up to pacer_tick_s) or "trio" (one trio
+        # timer per session per frame, as before)
+        "timers": "pacer",
+        "pacer_tick_s": 0.005,
+    },
     "wire": {
         "framing": "protobuf",
         "audio_lead_s": 0.08,

@@ -36,6 +36,7 @@ from rtvi_actors import (
     UserStartedSpeaking,
     UserStoppedSpeaking,
 )
+from rtvi_actors.pacer import current_pacer
 from rtvi_actors.protocol import wire
 from rtvi_actors.session import Session
 from rtvi_actors.testing import connection_pair
@@ -44,7 +45,7 @@ from rtvi_actors.voice import (
 )
 from supervisors import bot_session
 
-from .common import BOT_MAGIC, FRAME_S, IN_SILENCE, IN_SPEECH, SR, bot_payload
+from .common import BOT_MAGIC, FRAME_S, IN_SILENCE, IN_SPEECH, PARAMS, SR, bot_payload
 
 CLIENT_READY = {
     "label": "rtvi-ai",
@@ -270,7 +271,12 @@ def _msg_type(data: bytes) -> bytes:
 
 
 class BenchSession:
-    """One bot session and its scripted client (all in the same trio run)."""
+    """One bot session and its scripted client (all in the same trio run).
+
+    ``client_timers``: how the client paces its mic frames, ``"pacer"`` (the run's shared
+    pacer with ``client_tick``) or ``"trio"`` (``trio.sleep_until`` per frame); by default
+    ``PARAMS["client"]``.
+    """
 
     def __init__(
         self,
@@ -286,7 +292,14 @@ class BenchSession:
         trial_cfg: dict[str, Any] | None = None,
         framing: str = "protobuf",
         lead: float = 0.08,
+        client_timers: str | None = None,
+        client_tick: float | None = None,
     ) -> None:
+        client = PARAMS["client"]
+        self.client_timers = client_timers or client["timers"]
+        self.client_tick = client["pacer_tick_s"] if client_tick is None else client_tick
+        if self.client_timers not in ("pacer", "trio"):
+            raise ValueError(f"client_timers: 'pacer' or 'trio', not {self.client_timers!r}")
         self.sid = sid
         self.mode = mode
         self.speech = speech
@@ -473,7 +486,13 @@ class BenchSession:
         finally:
             self.client_done.set()
 
+    def _sleep_until(self) -> Callable[[float], Awaitable[None]]:
+        if self.client_timers == "trio":
+            return trio.sleep_until
+        return current_pacer(self.client_tick).sleep_until
+
     async def _paced(self) -> None:
+        sleep_until = self._sleep_until()
         t0 = self.t0
         speech = self.speech
         assert speech is not None
@@ -482,7 +501,7 @@ class BenchSession:
         send = self.client_conn.send_message
         for seq in range(self.n_frames):
             target = t0 + seq * FRAME_S
-            await trio.sleep_until(target)
+            await sleep_until(target)
             now = now_()
             if self.deadline is not None and now > self.deadline:
                 self.frames_dropped_by_deadline = self.n_frames - seq
@@ -548,8 +567,9 @@ class BenchSession:
         trials = 0
         prev = 0
         stop_seq: int | None = None
+        sleep_until = self._sleep_until()
         while True:
-            await trio.sleep_until(t0 + seq * FRAME_S)
+            await sleep_until(t0 + seq * FRAME_S)
             now = now_()
             if seq == start_at:
                 speech_left = cfg["user_speech_frames"]

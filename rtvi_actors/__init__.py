@@ -40,6 +40,9 @@ _LAZY: dict[str, str] = {
     "UserText": "messages",
     "is_stale": "messages",
     "bot_side": "messages",
+    "Pacer": "pacer",
+    "PacerStatistics": "pacer",
+    "current_pacer": "pacer",
     "GraphStatistics": "session_graph",
     "SessionGraph": "session_graph",
 }
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
         bot_side,
         is_stale,
     )
+    from .pacer import Pacer, PacerStatistics, current_pacer
     from .session_graph import GraphStatistics, SessionGraph
 
 __version__ = "0.1.0"
@@ -111,6 +115,8 @@ __all__ = [
     "MailboxStatistics",
     "Metric",
     "Overflow",
+    "Pacer",
+    "PacerStatistics",
     "SessionControl",
     "SessionGraph",
     "StageFailed",
@@ -123,5 +129,6 @@ __all__ = [
     "UserText",
     "__version__",
     "bot_side",
+    "current_pacer",
     "is_stale",
 ]

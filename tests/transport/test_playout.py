@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -67,10 +68,16 @@ def sentence(epoch: int, seg: str, text: str, secs: float) -> AudioOut:
     )
 
 
-def graph(conn: FakeConn, inputs: list[Any], events: Recording, interrupt_at: float | None):
+def graph(
+    conn: FakeConn,
+    inputs: list[Any],
+    events: Recording,
+    interrupt_at: float | None,
+    **options: Any,
+):
     g = Graph()
     g.add("tts", Feeder, inputs, emits=(AudioOut, SpeechDone))
-    g.add("out", WsAudioSender, conn)
+    g.add("out", partial(WsAudioSender, conn, **options))
     g.add("events", Collector, events, accepts=(object,))
     g.route(AudioOut, "tts", "out").route(SpeechDone, "tts", "out")
     g.subscribe("events", BotStartedSpeaking, BotStoppedSpeaking, BotSegment, BotSpoke)
@@ -89,11 +96,27 @@ def test_playout_arithmetic() -> None:
     assert p.due(0.0, 0.04) == pytest.approx(0.04)
 
 
-async def test_chunks_leave_at_exactly_their_deadlines(autojump_clock) -> None:
+def test_lead_must_cover_chunk_and_pacing_tick() -> None:
+    conn = FakeConn()
+    assert WsAudioSender(conn).pacing_tick == 0.01  # 80 ms lead, 40 ms chunks
+    assert WsAudioSender(conn, lead=0.045, chunk_ms=40).pacing_tick == pytest.approx(0.005)
+    assert WsAudioSender(conn, lead=0.04, chunk_ms=40).pacing_tick == 0.0
+    assert WsAudioSender(conn, lead=0.05, chunk_ms=40, pacing_tick=0.01).pacing_tick == 0.01
+    with pytest.raises(ValueError, match="lead >= chunk"):
+        WsAudioSender(conn, lead=0.05, chunk_ms=40, pacing_tick=0.02)
+    with pytest.raises(ValueError, match="pacing_tick must be >= 0"):
+        WsAudioSender(conn, pacing_tick=-0.01)
+    with pytest.raises(ValueError, match="no longer than the lead"):
+        WsAudioSender(conn, lead=0.02, chunk_ms=40)
+
+
+# the default tick (10 ms) does not move these deadlines: they lie on its grid
+@pytest.mark.parametrize("tick", [None, 0.0])
+async def test_chunks_leave_at_exactly_their_deadlines(autojump_clock, tick) -> None:
     conn, events = FakeConn(), Recording()
     inputs = [sentence(0, "s1", "one two three four", 1.0), SpeechDone(epoch=0)]
     with trio.fail_after(60):
-        await run_graph(graph(conn, inputs, events, None))
+        await run_graph(graph(conn, inputs, events, None, pacing_tick=tick))
     audio = conn.audio()
     assert len(audio) == 25
     assert all(len(chunk) == 40 * 24 * 2 for _, chunk in audio)
@@ -112,7 +135,24 @@ async def test_chunks_leave_at_exactly_their_deadlines(autojump_clock) -> None:
     assert kinds.index("BotStoppedSpeaking") > kinds.index("BotSegment")
 
 
-async def test_interruption_tail_is_at_most_the_lead(autojump_clock) -> None:
+async def test_chunks_leave_on_the_pacing_grid_before_they_play(autojump_clock) -> None:
+    conn, events = FakeConn(), Recording()
+    inputs = [sentence(0, "s1", "one two three four", 1.0), SpeechDone(epoch=0)]
+    with trio.fail_after(60):
+        await run_graph(graph(conn, inputs, events, None, pacing_tick=0.03))
+    sent = [t for t, _ in conn.audio()]
+    assert len(sent) == 25 and sent[:2] == [0.0, 0.0]
+    for k, t in enumerate(sent[2:], start=2):
+        due = 0.04 * (k - 1)  # at most 80 ms queued: two 40 ms chunks ahead of playback
+        assert due - 1e-9 <= t <= due + 0.03 + 1e-9  # up to one tick late
+        assert round(t / 0.03, 6).is_integer()  # on the grid
+        assert t < 0.04 * k  # before it is due to play: the client never runs dry
+    assert events.of(BotStoppedSpeaking) == [BotStoppedSpeaking(epoch=0, at=pytest.approx(1.0))]
+    assert events.of(BotSpoke)[0].complete
+
+
+@pytest.mark.parametrize("tick", [0.0, None, 0.03])
+async def test_interruption_tail_is_at_most_the_lead(autojump_clock, tick) -> None:
     conn, events = FakeConn(), Recording()
     inputs = [
         sentence(0, "s1", "a b c d e f g h i j", 1.0),
@@ -122,7 +162,7 @@ async def test_interruption_tail_is_at_most_the_lead(autojump_clock) -> None:
         SpeechDone(epoch=1),
     ]
     with trio.fail_after(60):
-        await run_graph(graph(conn, inputs, events, 0.5))
+        await run_graph(graph(conn, inputs, events, 0.5, pacing_tick=tick))
     audio = conn.audio()
     cut = [(t, c) for t, c in audio if t <= 0.5]
     assert [t for t, _ in audio if 0.5 < t < 1.0] == []  # nothing leaves after the cut
