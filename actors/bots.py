@@ -129,6 +129,8 @@ class VoiceConfig:
             connection's ``?framing=`` query parameter, else protobuf.
         lead: how far audio may run ahead of real time at the client (the barge-in tail).
         chunk_ms: audio chunk length sent to the client.
+        pacing_tick: the audio senders' shared pacing grid (see ``WsAudioSender``; ``None``:
+            10 ms, or ``lead - chunk`` when smaller).
         system_prompt: the LLM's system message.
         tools: OpenAI function-tool schemas offered to the LLM.
         functions: how each tool runs (server handler, or client-executed).
@@ -149,6 +151,7 @@ class VoiceConfig:
     framing: str | None = None
     lead: float = 0.08
     chunk_ms: int = 40
+    pacing_tick: float | None = None
     system_prompt: str | None = None
     tools: tuple[Mapping[str, Any], ...] = ()
     functions: Mapping[str, Function] = attrs.field(factory=dict)
@@ -235,6 +238,7 @@ def voice_graph(
             lead=cfg.lead,
             chunk_ms=cfg.chunk_ms,
             gate=gate,
+            pacing_tick=cfg.pacing_tick,
         ),
         significant=True,
         interrupt_on_restart=True,

@@ -332,6 +332,7 @@ async def part_concurrency(N: int) -> dict[str, Any]:
     lag99 = pct(lag, 99) or 0.0
     return {
         "N": N,
+        "client_timers": dict(PARAMS["client"]),
         "overloaded": int(frac < 0.98 or lag99 > 0.1),
         "startup": {
             "wall_s_all": round(w_start1 - w_start0, 3),

@@ -252,6 +252,51 @@ def bench_graph(
 # ------------------------------------------------------------------------------------------
 
 
+class DeviceConnection:
+    """The server's end of the benchmark connection.
+
+    Input: the client's frames, read by the server's receiver task from a buffer (as Pipecat's
+    input transport reads its queue). Output: each frame the server writes is handed, after the
+    write's schedule point (a real socket write is one), straight to the client's playout
+    device and message handler, synchronously, as Pipecat's fake output transport is the
+    device itself. No client reader task sits between the two, in either framework.
+    """
+
+    def __init__(self, conn: Any, on_payload: Callable[[Any, float], None]) -> None:
+        self._conn = conn  # the in-memory pair's server end (its input side)
+        self._on_payload = on_payload
+        self.path = conn.path
+
+    @property
+    def closed(self) -> Any:
+        return self._conn.closed
+
+    async def get_message(self) -> Any:
+        return await self._conn.get_message()
+
+    async def send_message(self, message: Any) -> None:
+        await trio.lowlevel.checkpoint()
+        self._deliver(message)
+
+    async def send_messages(self, messages: list[Any]) -> None:
+        await trio.lowlevel.checkpoint()
+        for message in messages:
+            self._deliver(message)
+
+    def _deliver(self, message: Any) -> None:
+        if self._conn.close_code is not None:
+            from trio_websocket import CloseReason, ConnectionClosed
+
+            raise ConnectionClosed(CloseReason(self._conn.close_code, None))
+        self._on_payload(message, trio.current_time())
+
+    async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
+        await self._conn.aclose(code, reason)
+
+    def close(self, code: int = 1000) -> None:
+        self._conn.close(code)
+
+
 class _NoRecord(list):
     """Replaces ``FakeConnection.sent`` (a test recorder) so the "network" keeps nothing."""
 
@@ -386,8 +431,7 @@ class BenchSession:
         await client_conn.send_message(self._ready)
         handler = bot_session(self._build_hooked)
         self._scope = trio.CancelScope()
-        nursery.start_soon(self._serve, handler, server_conn)
-        nursery.start_soon(self._reader)
+        nursery.start_soon(self._serve, handler, DeviceConnection(server_conn, self._on_payload))
         if self.mode != "idle":
             nursery.start_soon(self._client)
 
@@ -411,32 +455,21 @@ class BenchSession:
         await self.done.wait()
 
     # ---------------------------------------------------------------- the client side
-    async def _reader(self) -> None:
-        from trio_websocket import ConnectionClosed
-
-        conn = self.client_conn
-        unpack = struct.unpack_from
-        now_ = trio.current_time
-        json_framing = self.framing == "json"
-        try:
-            while True:
-                payload = await conn.get_message()
-                now = now_()
-                if json_framing:
-                    if isinstance(payload, str):
-                        self._on_message(payload.encode(), now)
-                        continue
-                    i = 0 if payload[:4] == BOT_MAGIC else -1
-                else:
-                    i = payload.find(BOT_MAGIC)
-                    if i < 0:
-                        self._on_message(payload, now)
-                        continue
-                if i >= 0:
-                    r, k = unpack("<II", payload, i + 4)
-                    self._on_bot_audio(r, k, now)
-        except ConnectionClosed:
-            pass
+    def _on_payload(self, payload: Any, now: float) -> None:
+        """The client's device: one frame written by the server (see DeviceConnection)."""
+        if self.framing == "json":
+            if isinstance(payload, str):
+                self._on_message(payload.encode(), now)
+                return
+            i = 0 if payload[:4] == BOT_MAGIC else -1
+        else:
+            i = payload.find(BOT_MAGIC)
+            if i < 0:
+                self._on_message(payload, now)
+                return
+        if i >= 0:
+            r, k = struct.unpack_from("<II", payload, i + 4)
+            self._on_bot_audio(r, k, now)
 
     def _on_message(self, data: bytes, now: float) -> None:
         self.msg_count += 1

@@ -177,3 +177,16 @@ async def test_interruption_tail_is_at_most_the_lead(autojump_clock, tick) -> No
     # the new reply starts after the old tail and is reported normally
     assert events.of(BotStartedSpeaking)[1].epoch == 1
     assert spoke[1].complete is True and spoke[1].text == "new reply"
+
+
+def test_voice_config_passes_the_pacing_tick_to_the_sender() -> None:
+    from actors.bots import VoiceConfig, scripted_bot
+    from rtvi_actors.session import Session
+    from rtvi_actors.testing import connection_pair
+
+    conn, _peer = connection_pair()
+    g = scripted_bot(Session("s", conn=conn), VoiceConfig(pacing_tick=0.03))
+    assert g.factory_of("ws_audio")().pacing_tick == 0.03
+    g = scripted_bot(Session("s", conn=conn), VoiceConfig(pacing_tick=0.05))
+    with pytest.raises(ValueError, match="pacing_tick"):
+        g.factory_of("ws_audio")()  # 40 ms chunks + 50 ms > the 80 ms lead
