@@ -157,11 +157,27 @@ class _Warnings:
 
 _JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 """Compact JSON, built once (``json.dumps`` with options builds an encoder per call)."""
+_C_JSON: Final = (
+    json.encoder.c_make_encoder(  # the C encoder behind _JSON, without its per-call set-up
+        None, _JSON.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
+def _to_json(envelope: Any) -> str:
+    if _C_JSON is not None:
+        try:
+            return "".join(_C_JSON(envelope, 0))
+        except (TypeError, ValueError, RecursionError):
+            pass  # let the full encoder raise its usual error
+    return _JSON.encode(envelope)
 
 
 def encode_message(envelope: Any, framing: str) -> bytes | str:
     """Frame one RTVI envelope (a JSON-ready dict) for the wire."""
-    text = _JSON.encode(envelope)
+    text = _to_json(envelope)
     if framing == "json":
         return text
     try:

@@ -41,3 +41,28 @@ async def test_garbage_is_counted_and_the_session_goes_on(autojump_clock) -> Non
             assert counters.unexpected == 2
             assert holder["s"].graph.statistics().actor("ws_in").incarnations == 1
             client_conn.close()
+
+
+def test_encode_message_is_compact_unicode_json_like_json_dumps() -> None:
+    import json
+
+    import pytest
+
+    from actors.transport import encode_message
+    from rtvi_actors.protocol import wire
+
+    envelopes = [
+        {"label": "rtvi-ai", "type": "bot-llm-text", "data": {"text": 'héllo \u2603 "q" \n'}},
+        {"label": "rtvi-ai", "type": "server-message", "data": {"a": [1, 2.5, None, True]}},
+        {"label": "rtvi-ai", "type": "x", "data": {"nan": float("nan"), "k": {"n": -1}}},
+    ]
+    for env in envelopes:
+        expected = json.dumps(env, separators=(",", ":"), ensure_ascii=False)
+        assert encode_message(env, "json") == expected
+        assert wire.parse(encode_message(env, "protobuf")) == wire.RtviText(data=expected)
+    with pytest.raises(TypeError):
+        encode_message({"data": object()}, "json")
+    circular: dict = {}
+    circular["self"] = circular
+    with pytest.raises((ValueError, RecursionError)):
+        encode_message(circular, "json")
