@@ -35,6 +35,8 @@ OURS_FULL = [
     "concurrency:10",
     "concurrency:50",
     "concurrency:100",
+    "concurrency:150",
+    "concurrency:200",
     "concurrency:500",
     "concurrency:1000",
     "interruption",
