@@ -49,8 +49,8 @@ PARAMS: dict[str, Any] = {
         },
         "configs": {
             "bare": "K pass-through actors, SessionGraph.run (unsupervised)",
-            "default": "same under run_session (supervised) with RtviActor, "
-            "ObserverActor and WsMessageSender in the graph",
+            "default": "same under run_session (supervised) with the RtviActor (observer "
+            "and frame writer) in the graph",
         },
     },
     "conversation": {

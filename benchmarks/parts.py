@@ -13,7 +13,7 @@ from typing import Any
 import trio
 
 from rtvi_actors import Actor, AudioIn, Context, Graph, Interrupted, Mailbox, Transcript
-from rtvi_actors.cli import freeze_startup_heap
+from rtvi_actors.cli import tune_gc
 from rtvi_actors.voice import LlmText
 
 from .common import (
@@ -174,7 +174,7 @@ async def part_throughput(framing: str = "protobuf") -> dict[str, Any]:
     res: dict[str, Any] = {"framing": framing}
     async with trio.open_nursery() as nursery:
         await warmup_session(nursery)
-        freeze_startup_heap()  # as the server does once it listens
+        tune_gc()  # as the server does once it listens
         for variant in ("conversation", "silence_only"):
             reps = []
             for rep in range(cfg["reps"]):
@@ -246,7 +246,7 @@ async def part_concurrency(N: int) -> dict[str, Any]:
     conv = PARAMS["conversation"]
     async with trio.open_nursery() as nursery:
         await warmup_session(nursery)
-        freeze_startup_heap()  # as the server does once it listens
+        tune_gc()  # as the server does once it listens
         gc.collect()
         await trio.sleep(0.1)
         rss0 = rss_bytes()
@@ -378,7 +378,7 @@ async def part_interruption() -> dict[str, Any]:
     cfg = PARAMS["interruption"]
     async with trio.open_nursery() as nursery:
         await warmup_session(nursery)
-        freeze_startup_heap()  # as the server does once it listens
+        tune_gc()  # as the server does once it listens
         s = BenchSession(
             0,
             mode="interrupt",
@@ -516,7 +516,7 @@ async def part_rtvi() -> dict[str, Any]:
     #     session.rtvi.send_server_message -> server-message at the client.
     async with trio.open_nursery() as nursery:
         await warmup_session(nursery)
-        freeze_startup_heap()  # as the server does once it listens
+        tune_gc()  # as the server does once it listens
         s = BenchSession(0, mode="idle")
         await s.run(nursery)
         with trio.fail_after(10):

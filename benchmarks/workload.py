@@ -4,13 +4,15 @@ driven by a scripted client over an in-memory connection that carries real wire 
 Graph (``bench_graph``): ``actors.bots.voice_graph`` with no VAD stage and a VAD-free STT::
 
     ws_in ──AudioIn──▶ stt (OracleStt) ──Transcript──▶ turn ──Generate──▶ llm ──▶ tts ──▶ ws_audio
-    ws_in ──ClientRtvi──▶ rtvi ◀──ServerEvent── observer ◀── events;  rtvi ──RtviOut──▶ ws_msg
+    ws_in ──ClientRtvi──▶ rtvi ◀── events;  rtvi (observer + MessageWriter) ──frames──▶ client
 
 Everything but ``OracleStt``, ``FakeLlm`` and ``FakeTts`` is the project's own code: the
-transport receiver and senders (``WsReceiver``, ``WsMessageSender``, the paced
-``WsAudioSender``), ``TurnActor`` with the session ``Conversation``, ``LlmActor``, ``TtsActor``
-(with its sentence splitter), ``RtviActor``, ``ObserverActor`` with default parameters, run by
-``supervisors.bot_session`` exactly as the server runs a connection.
+transport receiver, the paced ``WsAudioSender``, ``TurnActor`` with the session
+``Conversation``, ``LlmActor``, ``TtsActor`` (with its sentence splitter), ``RtviActor``
+observing with default ``ObserverParams`` and writing through ``MessageWriter``, run by
+``supervisors.bot_session`` exactly as the server runs a connection. The client's frames reach
+the receiver through a buffer; the server's frames reach the client's playout device
+synchronously after the write's schedule point (``DeviceConnection``).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class OracleStt(Actor):
 
     Reads the oracle flag (byte 0 of each 20 ms frame). 0→1: publishes
     ``UserStartedSpeaking`` (the turn stage interrupts the bot if it is busy). Every 10th speech
-    frame after the first: an interim transcript (published for the observer). 1→0: the final
+    frame after the first: an interim transcript (published for the RTVI observer). 1→0: the final
     transcript (emitted to the turn stage and published), then ``UserStoppedSpeaking``.
     """
 
@@ -210,8 +212,8 @@ def bench_graph(
     enable_rtvi: bool = True,
 ) -> Graph:
     """The standard voice graph (``actors.bots.voice_graph``) with no VAD stage and the oracle
-    STT in place of the STT stage, 16 kHz 20 ms output (no resampling), RTVI actor and observer
-    on (unless ``enable_rtvi`` is off)."""
+    STT in place of the STT stage, 16 kHz 20 ms output (no resampling), the RTVI actor
+    observing (unless ``enable_rtvi`` is off)."""
     import functools
 
     from actors.transport import UNLIMITED
@@ -531,7 +533,7 @@ class BenchSession:
         assert speech is not None
         prev = 0
         now_ = trio.current_time
-        send = self.client_conn.send_message
+        push = self.client_conn.send_nowait  # the pacing sleep is this loop's schedule point
         for seq in range(self.n_frames):
             target = t0 + seq * FRAME_S
             await sleep_until(target)
@@ -544,7 +546,7 @@ class BenchSession:
             if prev and not s:
                 self.eot_sent.append(now)
             prev = s
-            await send(self._speech if s else self._silence)
+            push(self._speech if s else self._silence)
             self.in_sent += 1
 
     async def wait_bot_stopped(self, count: int, limit: float = 10.0) -> bool:
@@ -591,7 +593,7 @@ class BenchSession:
         rng = random.Random(1234)
         t0 = self.t0
         now_ = trio.current_time
-        send = self.client_conn.send_message
+        push = self.client_conn.send_nowait
         seq = 0
         speech_left = 0
         start_at = cfg["first_speech_at_frame"]
@@ -631,7 +633,7 @@ class BenchSession:
             if prev and not s:
                 self.eot_sent.append(now)
             prev = s
-            await send(self._speech if s else self._silence)
+            push(self._speech if s else self._silence)
             seq += 1
             if seq > 5000:
                 break

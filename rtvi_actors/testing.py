@@ -284,6 +284,23 @@ class FakeConnection:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             raise ConnectionClosed(CloseReason(1006, None)) from None
 
+    def send_nowait(self, message: Any) -> None:
+        """Send a message to the peer without a schedule point (an in-process load generator
+        that paces itself, like a transport's own receive loop).
+
+        Raises:
+            trio_websocket.ConnectionClosed: the connection was closed.
+        """
+        from trio_websocket import CloseReason, ConnectionClosed
+
+        if self.close_code is not None:
+            raise ConnectionClosed(CloseReason(self.close_code, None))
+        self.sent.append((trio.current_time(), message))
+        try:
+            self._send.send_nowait(message)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            raise ConnectionClosed(CloseReason(1006, None)) from None
+
     async def send_messages(self, messages: list[Any]) -> None:
         """Send several messages to the peer with one schedule point (a batched write)."""
         from trio_websocket import CloseReason, ConnectionClosed

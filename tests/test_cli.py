@@ -113,15 +113,18 @@ def test_missing_engine_is_a_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
 
 
-def test_freeze_startup_heap_hides_what_is_alive_from_later_collections() -> None:
+def test_tune_gc_freezes_the_startup_heap_and_collects_less_often() -> None:
     import gc
 
-    from rtvi_actors.cli import freeze_startup_heap
+    from rtvi_actors.cli import GC_THRESHOLDS, tune_gc
 
+    before = gc.get_threshold()
     gc.unfreeze()
     try:
-        freeze_startup_heap()
+        tune_gc()
         assert gc.get_freeze_count() > 1000  # at least the imported modules' objects
+        assert gc.get_threshold() == GC_THRESHOLDS
     finally:
         gc.unfreeze()
+        gc.set_threshold(*before)
     assert gc.get_freeze_count() == 0

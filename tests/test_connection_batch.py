@@ -71,3 +71,18 @@ async def test_without_the_internals_it_sends_one_by_one() -> None:
     assert not _can_batch(plain)
     await SessionConnection(plain).send_messages(["a", "b"])
     assert plain.sent == ["a", "b"]
+
+
+async def test_fake_connection_send_nowait_and_send_messages() -> None:
+    from rtvi_actors.testing import connection_pair
+
+    server, client = connection_pair()
+    client.send_nowait("a")
+    await server.send_messages(["b", "c"])
+    assert await server.get_message() == "a"
+    assert [await client.get_message() for _ in range(2)] == ["b", "c"]
+    client.close()
+    with pytest.raises(ConnectionClosed):
+        client.send_nowait("late")
+    with pytest.raises(ConnectionClosed):
+        await server.send_messages(["late"])
