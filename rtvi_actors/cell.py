@@ -121,6 +121,23 @@ class ActorCell:
             raise failure
 
     async def _serve(self, actor: Actor, ctx: Context) -> None:
+        # One handler scope serves many messages. An interruption cancels it only while a
+        # bot-side message it made stale is being handled (see _on_interrupt); a fresh scope
+        # then takes over. So handling a message costs no cancel scope of its own.
+        while True:
+            ended = False
+            with trio.CancelScope() as scope:
+                self._handler = scope
+                ended = await self._serve_in(actor, ctx, scope)
+            self._handler = self._current = None
+            if ended:
+                return
+            if scope.cancelled_caught:
+                self.cancelled += 1
+
+    async def _serve_in(self, actor: Actor, ctx: Context, scope: trio.CancelScope) -> bool:
+        """Handle messages until the input ends (True) or ``scope`` was cancelled (False, or
+        ``Cancelled`` out of the handler it cut)."""
         control = self.graph.control
         mailbox = self.mailbox
         burst = 0
@@ -133,26 +150,23 @@ class ActorCell:
                 try:
                     msg = await mailbox.receive()
                 except trio.EndOfChannel:
-                    return
+                    return True
             else:
                 burst += 1
             if getattr(msg, "__bot_side__", False):
                 if msg.epoch < control.epoch:
                     mailbox.dropped_stale += 1
                     continue
-                # only a bot-side message can go stale while it is handled: only it needs a
-                # scope that an interruption may cancel
+                # only a bot-side message can go stale while it is handled
                 self._current = msg
-                with trio.CancelScope() as scope:
-                    self._handler = scope
-                    await actor.handle(msg, ctx)
-                self._handler = self._current = None
-                if scope.cancelled_caught:
-                    self.cancelled += 1
-                    continue
+                await actor.handle(msg, ctx)
+                self._current = None
+                self.handled += 1
+                if scope.cancel_called:
+                    return False  # cut too late to stop anything: continue in a fresh scope
             else:
                 await actor.handle(msg, ctx)
-            self.handled += 1
+                self.handled += 1
 
     # -- routing (called through the Context) ------------------------------------------------
 

@@ -101,6 +101,46 @@ async def test_interrupt_drops_stale_cancels_in_flight_and_keeps_user_side(autoj
     assert events.messages == [Interrupted(new_epoch=1, reason="test", at=pytest.approx(0.15))]
 
 
+class SelfInterrupter(SlowSink):
+    """On chunk (0, 1) it interrupts the session itself and returns without a checkpoint: its
+    own handler goes stale but is never cut; later handlers must not be cut either."""
+
+    async def handle(self, msg: Any, ctx: Context) -> None:
+        if isinstance(msg, AudioOut) and msg.epoch == 0 and msg.pcm[0] == 1:
+            self.log.append(("self-interrupt", 1, trio.current_time()))
+            ctx.interrupt("self")
+            return
+        if isinstance(msg, TextIn):  # a user-side handler that reaches a checkpoint
+            self.log.append(("start", msg.text, trio.current_time()))
+            await trio.sleep(0.05)
+            self.log.append(("done", msg.text, trio.current_time()))
+            return
+        await super().handle(msg, ctx)
+
+
+async def test_a_cut_that_comes_too_late_cuts_nothing_after_it(autojump_clock) -> None:
+    log: list[tuple[str, Any, float]] = []
+    inputs = [chunk(0, 0), chunk(0, 1), TextIn(text="user"), After(1.0, chunk(1, 9))]
+    g = Graph()
+    g.add("feeder", Feeder, inputs, emits=(AudioOut, TextIn))
+    g.add("sink", SelfInterrupter, log, mailbox=Mailbox(16), can_interrupt=True)
+    g.route(AudioOut, "feeder", "sink").route(TextIn, "feeder", "sink")
+    with trio.fail_after(60):
+        session = await run_graph(g)
+    assert log == [
+        ("start", (0, 0), 0.0),
+        ("done", (0, 0), pytest.approx(0.1)),
+        ("self-interrupt", 1, pytest.approx(0.1)),
+        ("hook", 1, pytest.approx(0.1)),
+        ("start", "user", pytest.approx(0.1)),  # not cut: the stale handler had finished
+        ("done", "user", pytest.approx(0.15)),
+        ("start", (1, 9), pytest.approx(1.0)),
+        ("done", (1, 9), pytest.approx(1.1)),  # a fresh scope: new-epoch audio is not cut
+    ]
+    sink = session.statistics().actor("sink")
+    assert sink.cancelled == 0 and sink.handled == 4
+
+
 class Burst(Actor):
     emits = (TextIn,)
 
