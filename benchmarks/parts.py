@@ -385,6 +385,10 @@ async def part_interruption() -> dict[str, Any]:
             sentences=cfg["reply_sentences"],
             frames_per_sentence=cfg["tts_frames_per_sentence"],
             trial_cfg=cfg,
+            # exact timers: on the shared pacer's grid the barge-in frame would leave on the
+            # same tick the server's audio senders wake on, which no real client does (the
+            # barge-in time is randomized by U(0, 20 ms) precisely to avoid such alignment)
+            client_timers="trio",
         )
         s.emit_log = []
         msg_log: list[tuple[bytes, float]] = []
