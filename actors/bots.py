@@ -44,7 +44,6 @@ from rtvi_actors.session import Session
 from rtvi_actors.voice import (
     AudioLevel,
     BotSegment,
-    BotSpoke,
     ClientFunctionCall,
     ClientRtvi,
     FunctionCallCancelled,
@@ -77,11 +76,12 @@ from .llm import LlmActor
 from .playout import PlayoutGate, WsAudioSender
 from .rtvi import RtviActor
 from .stt import SttActor
-from .transport import MessageWriter, TransportCounters, WsReceiver
+from .transport import TransportCounters, WsReceiver
 from .tts import TtsActor
-from .turn import Function, RunLlm, TurnActor
+from .turn import TURN_EVENTS, Function, RunLlm, TurnActor
 from .turn_policy import TurnPolicy
 from .vad import VadActor
+from .writing import MessageWriter
 
 __all__ = ["OBSERVED_EVENTS", "VoiceConfig", "scripted_bot", "voice_graph"]
 
@@ -252,19 +252,7 @@ def voice_graph(
     g.route(Generate, "turn", "llm")
     g.route(LlmText, "llm", "tts").route(LlmDone, "llm", "tts")
     g.route(AudioOut, "tts", "ws_audio").route(SpeechDone, "tts", "ws_audio")
-    subscriptions: dict[str, tuple[type, ...]] = {
-        "turn": (
-            UserStartedSpeaking,
-            UserStoppedSpeaking,
-            BotStartedSpeaking,
-            BotStoppedSpeaking,
-            BotSpoke,
-            LlmStarted,
-            LlmStopped,
-            FunctionCallRequested,
-            Interrupted,
-        )
-    }
+    subscriptions: dict[str, tuple[type, ...]] = {"turn": TURN_EVENTS}
     g.inlet("turn", RunLlm, UserText)
     if cfg.enable_rtvi:
         from .observer import ObserverParams

@@ -48,10 +48,27 @@ __all__ = [
     "ObserverParams",
     "OutputTransform",
     "RtviObserver",
+    "observe_event",
     "utc_now_iso",
 ]
 
 _LOG_BUFFER = 64
+
+
+async def observe_event(observer: RtviObserver, event: Any, log: Any) -> list[Any]:
+    """The RTVI messages for one event (`RtviObserver.aobserve`); an invalid
+    :class:`ObserverConfigure` is logged (``observer.configure_rejected``) and ignored.
+
+    Raises:
+        TypeError: an event type the observer does not know.
+    """
+    try:
+        return await observer.aobserve(event)
+    except (TypeError, ValueError) as exc:
+        if not isinstance(event, ObserverConfigure):
+            raise
+        log.error("observer.configure_rejected", error=str(exc))
+        return []
 
 
 class ObserverActor(Actor):
@@ -85,14 +102,7 @@ class ObserverActor(Actor):
             ctx.start_soon(self._forward_logs, recv, ctx)
 
     async def handle(self, msg: Any, ctx: Context) -> None:
-        try:
-            messages = await self.observer.aobserve(msg)
-        except (TypeError, ValueError) as exc:
-            if not isinstance(msg, ObserverConfigure):
-                raise
-            ctx.log.error("observer.configure_rejected", error=str(exc))
-            return
-        for message in messages:
+        for message in await observe_event(self.observer, msg, ctx.log):
             await ctx.emit(ServerEvent(message=message))
 
     def interrupted(self, epoch: int) -> None:

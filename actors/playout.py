@@ -24,7 +24,8 @@ from rtvi_actors.pacer import Pacer, current_pacer
 from rtvi_actors.protocol import wire
 from rtvi_actors.voice import BotSegment, BotSpoke, SpeechDone
 
-from .transport import TransportCounters, send_within
+from .transport import TransportCounters
+from .writing import send_within
 
 __all__ = ["PACING_TICK", "Playout", "PlayoutGate", "WsAudioSender"]
 

@@ -7,7 +7,7 @@ session's ``rtvi`` handle, so it survives a restart of this actor.
 
 With ``observer=ObserverParams(...)`` it is also the RTVI observer: the pipeline events it is
 subscribed to (``observer.OBSERVED``) become RTVI messages here, in the same step, and with a
-``writer`` (``actors.transport.MessageWriter``) it writes the frames itself. That is the
+``writer`` (``actors.writing.MessageWriter``) it writes the frames itself. That is the
 standard voice graph: one hop from a stage's event to the client instead of three (a separate
 `~actors.observer.ObserverActor` and message sender remain available for custom graphs).
 """
@@ -41,8 +41,7 @@ from rtvi_actors.voice import (
     ServerEvent,
 )
 
-from .observer_core import OBSERVED, RtviObserver
-from .observer_params import ObserverParams, utc_now_iso
+from .observer import OBSERVED, ObserverParams, RtviObserver, observe_event, utc_now_iso
 
 __all__ = ["ClientMessageView", "RtviActor", "iso_now"]
 
@@ -77,7 +76,7 @@ class RtviActor(Actor):
         handle: the session's ``rtvi`` handle (application handlers and settings).
         observer: act as the RTVI observer with these parameters (see the module docstring);
             ``None``: events only track whether the bot is busy.
-        writer: write frames to the client with it (``actors.transport.MessageWriter``);
+        writer: write frames to the client with it (``actors.writing.MessageWriter``);
             ``None``: emit each envelope as an :class:`RtviOut` for a sender stage.
         drain_grace: after ``disconnect-bot``, how long the bot may finish speaking before the
             session ends.
@@ -179,13 +178,7 @@ class RtviActor(Actor):
 
     async def _observe(self, event: Any, ctx: Context) -> None:
         assert self.observer is not None
-        try:
-            messages = await self.observer.aobserve(event)
-        except (TypeError, ValueError) as exc:
-            if not isinstance(event, ObserverConfigure):
-                raise
-            ctx.log.error("observer.configure_rejected", error=str(exc))
-            return
+        messages = await observe_event(self.observer, event, ctx.log)
         protocol = self.protocol
         outs = [out for message in messages for out in protocol.send(message)]
         if not outs:

@@ -8,8 +8,8 @@ Wire framings (``framing``):
   (16 kHz in, 24 kHz out unless configured).
 
 Malformed or unexpected frames are logged (at most once a second) and counted, never
-session-ending. RTVI messages go out at once through their own sender; audio goes through the
-paced sender, so a message never waits behind audio.
+session-ending. What goes out is in :mod:`actors.writing` (RTVI frames) and
+:mod:`actors.playout` (paced audio), so a message never waits behind audio.
 
 Inbound rate limits (per session, token buckets on trio's clock, see :class:`InboundLimits`):
 
@@ -29,7 +29,6 @@ the receiver ends — a significant actor, so the session ends and the server cl
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Final
 
@@ -40,21 +39,16 @@ from trio_websocket import ConnectionClosed
 from rtvi_actors import Actor, AudioIn, Context
 from rtvi_actors.protocol import wire
 from rtvi_actors.protocol.errors import WireError
-from rtvi_actors.voice import ClientRtvi, RtviOut
-
-from .watchdog import current_watchdog
+from rtvi_actors.voice import ClientRtvi
 
 __all__ = [
     "DEFAULT_INBOUND_LIMITS",
     "FRAMINGS",
     "UNLIMITED",
     "InboundLimits",
-    "MessageWriter",
     "TokenBucket",
     "TransportCounters",
-    "WsMessageSender",
     "WsReceiver",
-    "encode_message",
 ]
 
 FRAMINGS: Final = ("protobuf", "json")
@@ -153,37 +147,6 @@ class _Warnings:
             ctx.log.warning(event, occurrences=self._count[event], **fields)
             self._last[event] = now
             self._count[event] = 0
-
-
-_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-"""Compact JSON, built once (``json.dumps`` with options builds an encoder per call)."""
-_C_JSON: Final = (
-    json.encoder.c_make_encoder(  # the C encoder behind _JSON, without its per-call set-up
-        None, _JSON.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
-    if json.encoder.c_make_encoder is not None
-    else None
-)
-
-
-def _to_json(envelope: Any) -> str:
-    if _C_JSON is not None:
-        try:
-            return "".join(_C_JSON(envelope, 0))
-        except (TypeError, ValueError, RecursionError):
-            pass  # let the full encoder raise its usual error
-    return _JSON.encode(envelope)
-
-
-def encode_message(envelope: Any, framing: str) -> bytes | str:
-    """Frame one RTVI envelope (a JSON-ready dict) for the wire."""
-    text = _to_json(envelope)
-    if framing == "json":
-        return text
-    try:
-        return wire.message_frame(text)
-    except UnicodeEncodeError:  # lone surrogates: the same error as the generic serializer
-        return wire.serialize(wire.RtviText(data=text))
 
 
 class WsReceiver(Actor):
@@ -334,133 +297,3 @@ class WsReceiver(Actor):
 def _first_channel(pcm: bytes, channels: int) -> bytes:
     width = 2 * channels
     return b"".join(pcm[i : i + 2] for i in range(0, len(pcm) - width + 1, width))
-
-
-_SPEAKING: Final = {"bot-started-speaking": True, "bot-stopped-speaking": False}
-
-
-class MessageWriter:
-    """Frames RTVI envelopes and writes them to the connection (what the RTVI actor uses to
-    reach the client without another hop; the session's counters and speaking state follow).
-
-    A client that does not take a message within ``write_deadline`` seconds is not reading:
-    the writing actor ends (and with it the session) instead of buffering.
-    """
-
-    __slots__ = ("conn", "counters", "framing", "write_deadline")
-
-    def __init__(
-        self,
-        conn: Any,
-        counters: TransportCounters | None = None,
-        *,
-        framing: str = "protobuf",
-        write_deadline: float = 5.0,
-    ) -> None:
-        if framing not in FRAMINGS:
-            raise ValueError(f"framing must be one of {FRAMINGS}")
-        self.conn = conn
-        self.framing = framing
-        self.write_deadline = write_deadline
-        self.counters = counters if counters is not None else TransportCounters()
-
-    async def write(self, envelope: Any, ctx: Context) -> bool:
-        """Send one envelope.
-
-        Returns:
-            True when sent; False after ending ``ctx``'s actor (peer gone, or not reading).
-
-        Cancellation: see :func:`send_within`.
-        """
-        payload = encode_message(envelope, self.framing)
-        if not await send_within(self.conn, payload, self.write_deadline, ctx, self.counters):
-            return False
-        self._sent(envelope)
-        return True
-
-    async def write_many(self, envelopes: list[Any], ctx: Context) -> bool:
-        """Send several envelopes in order, with one write when the connection can batch
-        (``send_messages``), else one by one.
-
-        Returns:
-            True when all were sent; False after ending ``ctx``'s actor.
-
-        Cancellation: see :func:`send_within`.
-        """
-        if len(envelopes) == 1:
-            return await self.write(envelopes[0], ctx)
-        batch = getattr(self.conn, "send_messages", None)
-        if batch is None:
-            for envelope in envelopes:
-                if not await self.write(envelope, ctx):
-                    return False
-            return True
-        payloads = [encode_message(envelope, self.framing) for envelope in envelopes]
-        if not await send_within(batch, payloads, self.write_deadline, ctx, self.counters):
-            return False
-        for envelope in envelopes:
-            self._sent(envelope)
-        return True
-
-    def _sent(self, envelope: Any) -> None:
-        self.counters.messages_out += 1
-        kind = envelope.get("type") if isinstance(envelope, dict) else None
-        if kind in _SPEAKING:
-            self.counters.bot_speaking = _SPEAKING[kind]
-
-
-class WsMessageSender(Actor):
-    """Sends each :class:`RtviOut` at once through a :class:`MessageWriter` (for graphs whose
-    RTVI actor has no writer of its own)."""
-
-    accepts = (RtviOut,)
-
-    def __init__(
-        self,
-        conn: Any,
-        counters: TransportCounters | None = None,
-        *,
-        framing: str = "protobuf",
-        write_deadline: float = 5.0,
-    ) -> None:
-        self.writer = MessageWriter(conn, counters, framing=framing, write_deadline=write_deadline)
-
-    async def handle(self, msg: RtviOut, ctx: Context) -> None:
-        await self.writer.write(msg.envelope, ctx)
-
-
-async def send_within(
-    conn: Any, payload: Any, deadline: float, ctx: Context, counters: TransportCounters
-) -> bool:
-    """Send one WebSocket message, or end the incarnation if the peer is gone or stalled.
-
-    ``conn`` is a connection (``conn.send_message(payload)``), or a batch sender
-    (``conn.send_messages``, called with a list of payloads).
-
-    The deadline is kept by the run's :class:`~actors.watchdog.WriteWatchdog` (no timer per
-    send): a send still blocked ``deadline`` seconds later counts as a slow client, logs
-    ``transport.client_not_reading`` and ends the incarnation (``ctx.stop()``), which cancels
-    the send.
-
-    Returns:
-        True when sent. False after calling ``ctx.stop()`` because the peer closed.
-
-    Cancellation: a cancelled send may have been partly written; the connection stays usable.
-    """
-
-    def stalled() -> None:
-        counters.slow_client += 1
-        ctx.log.warning("transport.client_not_reading", deadline=deadline)
-        ctx.stop()
-
-    watchdog = current_watchdog()
-    token = watchdog.start(trio.current_time() + deadline, stalled)
-    send = getattr(conn, "send_message", conn)
-    try:
-        await send(payload)
-    except ConnectionClosed:
-        ctx.stop()
-        return False
-    finally:
-        watchdog.finish(token)
-    return True

@@ -5,7 +5,7 @@ runs the function calls the LLM asks for. It edits the session's :class:`Convers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import trio
 
@@ -42,27 +42,26 @@ from .context import Conversation
 from .functions import Function, RunLlm, _Call
 from .turn_policy import Barge, BargeIn, TurnPolicy
 
-__all__ = ["Function", "RunLlm", "TurnActor", "TurnPolicy"]
+__all__ = ["TURN_EVENTS", "Function", "RunLlm", "TurnActor", "TurnPolicy"]
+
+TURN_EVENTS: Final = (
+    UserStartedSpeaking,
+    UserStoppedSpeaking,
+    BotStartedSpeaking,
+    BotStoppedSpeaking,
+    BotSpoke,
+    LlmStarted,
+    LlmStopped,
+    FunctionCallRequested,
+    Interrupted,
+)
+"""The published events the turn stage takes (the standard graph subscribes it to them)."""
 
 
 class TurnActor(Actor):
     """Turn taking, interruption and function calling over a session's conversation."""
 
-    accepts = (
-        Transcript,
-        UserText,
-        FunctionCallResultIn,
-        RunLlm,
-        UserStartedSpeaking,
-        UserStoppedSpeaking,
-        BotStartedSpeaking,
-        BotStoppedSpeaking,
-        BotSpoke,
-        LlmStarted,
-        LlmStopped,
-        FunctionCallRequested,
-        Interrupted,
-    )
+    accepts = (Transcript, UserText, FunctionCallResultIn, RunLlm, *TURN_EVENTS)
     emits = (Generate,)
     publishes = (
         UserTurn,

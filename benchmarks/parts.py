@@ -12,6 +12,7 @@ from typing import Any
 
 import trio
 
+from reliability.common import task_count
 from rtvi_actors import Actor, AudioIn, Context, Graph, Interrupted, Mailbox, Transcript
 from rtvi_actors.cli import tune_gc
 from rtvi_actors.voice import LlmText
@@ -30,22 +31,6 @@ from .common import (
     summ,
 )
 from .workload import BenchSession, llm_tokens, start_sessions, warmup_session
-
-
-def trio_task_count() -> int:
-    """Every task of the current trio run but the runtime's process-wide ones (``rtvi_actors.*``:
-    one per process, not per session)."""
-    n = 0
-    stack = [trio.lowlevel.current_root_task()]
-    while stack:
-        t = stack.pop()
-        if t.name.startswith("rtvi_actors."):
-            continue
-        n += 1
-        for nursery in t.child_nurseries:
-            stack.extend(nursery.child_tasks)
-    return n
-
 
 # ------------------------------------------------------------------------------------------
 # 1. Hop latency
@@ -142,7 +127,7 @@ def _add_rtvi_side(g: Graph) -> None:
 
     from actors.observer import ObserverParams
     from actors.rtvi import RtviActor
-    from actors.transport import MessageWriter
+    from actors.writing import MessageWriter
     from rtvi_actors import UserText
     from rtvi_actors.session import RtviHandle
     from rtvi_actors.testing import connection_pair
@@ -250,7 +235,7 @@ async def part_concurrency(N: int) -> dict[str, Any]:
         gc.collect()
         await trio.sleep(0.1)
         rss0 = rss_bytes()
-        tasks0 = trio_task_count()
+        tasks0 = task_count()
         n_frames = round(cfg["conversation_s"] / FRAME_S)
         sessions = []
         c_start0, w_start0 = cpu(), time.monotonic()
@@ -270,7 +255,7 @@ async def part_concurrency(N: int) -> dict[str, Any]:
         await trio.sleep(0.5)
         gc.collect()
         rss_idle = rss_bytes()
-        n_tasks_idle = trio_task_count()
+        n_tasks_idle = task_count()
 
         T0 = trio.current_time() + 0.2
         for i, s in enumerate(sessions):
@@ -454,7 +439,7 @@ async def part_interruption() -> dict[str, Any]:
 
 async def part_rtvi() -> dict[str, Any]:
     from actors.observer import RtviObserver
-    from actors.transport import encode_message
+    from actors.writing import encode_message
     from rtvi_actors import BotStartedSpeaking, BotStoppedSpeaking, UserStartedSpeaking
     from rtvi_actors import protocol as p
     from rtvi_actors.voice import TtsStarted
@@ -625,7 +610,7 @@ async def part_startup() -> dict[str, Any]:
         gc.collect()
         await trio.sleep(0.2)
         rss0 = rss_bytes()
-        tasks0 = trio_task_count()
+        tasks0 = task_count()
         sessions = [BenchSession(i, mode="idle") for i in range(N)]
         await start_sessions(nursery, sessions)
         with trio.fail_after(60):
@@ -634,7 +619,7 @@ async def part_startup() -> dict[str, Any]:
         await trio.sleep(0.5)
         gc.collect()
         rss1 = rss_bytes()
-        tasks1 = trio_task_count()
+        tasks1 = task_count()
         c0, w0 = cpu(), time.monotonic()
         await trio.sleep(cfg["idle_measure_s"])
         c1, w1 = cpu(), time.monotonic()

@@ -273,16 +273,8 @@ class FakeConnection:
 
     async def send_message(self, message: Any) -> None:
         """Send a message to the peer (never blocks for long: the buffer is large)."""
-        from trio_websocket import CloseReason, ConnectionClosed
-
         await trio.lowlevel.checkpoint()
-        if self.close_code is not None:
-            raise ConnectionClosed(CloseReason(self.close_code, None))
-        self.sent.append((trio.current_time(), message))
-        try:
-            self._send.send_nowait(message)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            raise ConnectionClosed(CloseReason(1006, None)) from None
+        self.send_nowait(message)
 
     def send_nowait(self, message: Any) -> None:
         """Send a message to the peer without a schedule point (an in-process load generator
@@ -303,17 +295,9 @@ class FakeConnection:
 
     async def send_messages(self, messages: list[Any]) -> None:
         """Send several messages to the peer with one schedule point (a batched write)."""
-        from trio_websocket import CloseReason, ConnectionClosed
-
         await trio.lowlevel.checkpoint()
         for message in messages:
-            if self.close_code is not None:
-                raise ConnectionClosed(CloseReason(self.close_code, None))
-            self.sent.append((trio.current_time(), message))
-            try:
-                self._send.send_nowait(message)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                raise ConnectionClosed(CloseReason(1006, None)) from None
+            self.send_nowait(message)
 
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
         """Close both directions; the peer's ``get_message`` raises ``ConnectionClosed``."""

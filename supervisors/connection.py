@@ -46,6 +46,7 @@ class SessionConnection:
         self.scope: trio.CancelScope | None = None
         self.peer = "unknown"
         """The client's address, for logs."""
+        self._batches = _can_batch(ws)  # decided once: the connection object never changes
 
     def will_drain(self) -> trio.Event:
         """Promise to end the session soon after the returned event is set; idempotent."""
@@ -72,7 +73,7 @@ class SessionConnection:
         Cancellation: as ``send_message``: a write cut short leaves the connection unusable.
         """
         ws = self.ws
-        if not _can_batch(ws):
+        if not self._batches:
             for message in messages:
                 await ws.send_message(message)
             return
@@ -101,7 +102,7 @@ _BATCH_ATTRS: Final = ("_close_reason", "_wsproto", "_stream_lock", "_stream", "
 
 def _can_batch(ws: Any) -> bool:
     """Whether ``ws`` is a trio-websocket connection whose writer parts are where we expect
-    (checked per call: cheap, and a changed library falls back instead of failing)."""
+    (a changed library falls back to one send per message instead of failing)."""
     return isinstance(ws, WebSocketConnection) and all(hasattr(ws, a) for a in _BATCH_ATTRS)
 
 

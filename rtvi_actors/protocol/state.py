@@ -49,7 +49,6 @@ _REPLY_TYPES: Final = (
     lm.ActionResponse,
 )
 _RAW_TEXT: Final = (t.SttRawText, t.LlmRawText, t.TtsRawText)
-_VERSION_GATED: Final = (*_RAW_TEXT, t.BotOutput)
 _CLIENT_CLASSES: Final = frozenset(CLIENT_TYPES.values())
 _LEGACY_REQUESTS: Final = (
     lm.DescribeConfig,
@@ -304,20 +303,20 @@ class RtviProtocol:
             2.2.0, ``word``/``token`` ``bot-output`` to 2.x clients, and progress
             (``in-progress``) ``bot-output`` to 1.x clients.
         """
-        if not isinstance(message, _VERSION_GATED):
-            return True  # the common case, decided without the version comparison
-        negotiation = self.negotiation
-        at_least_2_2 = negotiation is not None and negotiation.at_least_2_2
+        # the version is compared only for the gated kinds (most messages are not)
         if isinstance(message, _RAW_TEXT):
-            return at_least_2_2
+            return self._at_least_2_2()
         if isinstance(message, t.BotOutput):
-            if message.output_type == "backchannel" and not at_least_2_2:
+            if message.output_type == "backchannel" and not self._at_least_2_2():
                 return False
             if self.dialect is Dialect.V2 and message.output_type in ("word", "token"):
                 return False
             if self.dialect is Dialect.V1 and message.spoken_status == "in-progress":
                 return False
         return True
+
+    def _at_least_2_2(self) -> bool:
+        return self.negotiation is not None and self.negotiation.at_least_2_2
 
     def send(self, message: ServerToClient) -> list[Outgoing]:
         """Prepare a server-initiated event (empty list when a version gate drops it).

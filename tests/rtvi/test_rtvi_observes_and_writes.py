@@ -11,7 +11,8 @@ import trio
 
 from actors.observer import ObserverParams
 from actors.rtvi import RtviActor
-from actors.transport import MessageWriter, TransportCounters
+from actors.transport import TransportCounters
+from actors.writing import MessageWriter
 from rtvi_actors import (
     AudioIn,
     BotStartedSpeaking,

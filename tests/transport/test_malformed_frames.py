@@ -48,7 +48,7 @@ def test_encode_message_is_compact_unicode_json_like_json_dumps() -> None:
 
     import pytest
 
-    from actors.transport import encode_message
+    from actors.writing import encode_message
     from rtvi_actors.protocol import wire
 
     envelopes = [
