@@ -38,13 +38,18 @@ def utc_now_iso() -> str:
     is formatted once per millisecond (it is message content, never used for behaviour).
     """
     ms = time.time_ns() // 1_000_000
-    if ms != _ISO_CACHE[0]:
-        stamp = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
-        _ISO_CACHE[:] = [ms, stamp.isoformat(timespec="milliseconds")]
-    return _ISO_CACHE[1]
+    if ms == _ISO_CACHE[0]:
+        return _ISO_CACHE[1]
+    second, milli = divmod(ms, 1000)
+    if second != _ISO_CACHE[2]:  # the date and time up to the second, formatted once a second
+        _ISO_CACHE[2] = second
+        _ISO_CACHE[3] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+    text = f"{_ISO_CACHE[3]}{milli:03d}+00:00"
+    _ISO_CACHE[0], _ISO_CACHE[1] = ms, text
+    return text
 
 
-_ISO_CACHE: list[Any] = [None, ""]
+_ISO_CACHE: list[Any] = [None, "", None, ""]  # ms, its text, second, its prefix
 
 
 @final

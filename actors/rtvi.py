@@ -49,6 +49,8 @@ iso_now: Final = utc_now_iso
 """The current UTC time in ISO-8601 with milliseconds (message content only)."""
 
 _OBSERVED: Final = frozenset(OBSERVED)
+_INLINE: Final = tuple(t for t in OBSERVED if t is not ObserverConfigure)
+"""The events written in the sender's step when the actor is idle (`RtviActor.handle_now`)."""
 _BUSY: Final[dict[type, dict[str, bool]]] = {
     BotStartedSpeaking: {"speaking": True},
     BotStoppedSpeaking: {"speaking": False},
@@ -87,6 +89,7 @@ class RtviActor(Actor):
     accepts = (ClientRtvi, ServerEvent, ClientFunctionCall, *OBSERVED)
     emits = (RtviOut, UserText, FunctionCallResultIn, AudioIn)
     publishes = (ObserverConfigure,)
+    inline = _INLINE
 
     def __init__(
         self,
@@ -175,6 +178,30 @@ class RtviActor(Actor):
             await self._send_event(call, ctx)
         if self.observer is not None and kind in _OBSERVED:
             await self._observe(msg, ctx)
+
+    def handle_now(self, msg: Any, ctx: Context) -> bool:
+        """An observed event, handled in the sender's step: its messages are written at once
+        when the connection is free, the observer is on and its output transforms (which
+        may be ``async``) are off; otherwise False, and `handle` takes it as usual."""
+        observer, writer = self.observer, self.writer
+        if (
+            observer is None
+            or writer is None
+            or observer.params.bot_output_transforms
+            or not writer.ready_now()
+        ):
+            return False
+        kind = type(msg)
+        busy = _BUSY.get(kind)
+        if busy is not None:
+            self._set_busy(**busy)
+        protocol = self.protocol
+        outs = []
+        for message in observer.observe(msg):
+            outs += protocol.send(message)
+        if outs:
+            writer.write_now([out.to_dict() for out in outs], ctx)
+        return True
 
     async def _observe(self, event: Any, ctx: Context) -> None:
         assert self.observer is not None

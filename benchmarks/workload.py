@@ -258,10 +258,11 @@ class DeviceConnection:
     """The server's end of the benchmark connection.
 
     Input: the client's frames, read by the server's receiver task from a buffer (as Pipecat's
-    input transport reads its queue). Output: each frame the server writes is handed, after the
-    write's schedule point (a real socket write is one), straight to the client's playout
-    device and message handler, synchronously, as Pipecat's fake output transport is the
-    device itself. No client reader task sits between the two, in either framework.
+    input transport reads its queue). Output: each frame the server writes is handed straight
+    to the client's playout device and message handler, synchronously and without a schedule
+    point, as the server's real connection writes a frame the socket takes at once
+    (``SessionConnection.send_messages``) and as Pipecat's fake output transport is the device
+    itself. No client reader task sits between the two, in either framework.
     """
 
     def __init__(self, conn: Any, on_payload: Callable[[Any, float], None]) -> None:
@@ -277,13 +278,22 @@ class DeviceConnection:
         return await self._conn.get_message()
 
     async def send_message(self, message: Any) -> None:
-        await trio.lowlevel.checkpoint()
         self._deliver(message)
 
     async def send_messages(self, messages: list[Any]) -> None:
-        await trio.lowlevel.checkpoint()
         for message in messages:
             self._deliver(message)
+
+    def can_send_now(self) -> bool:
+        return True
+
+    def send_messages_now(self, messages: list[Any]) -> int:
+        for message in messages:
+            self._deliver(message)
+        return 0
+
+    async def finish_send(self) -> None:
+        await trio.lowlevel.checkpoint()
 
     def _deliver(self, message: Any) -> None:
         if self._conn.close_code is not None:

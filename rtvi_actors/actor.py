@@ -30,6 +30,8 @@ class Actor:
     accepts: ClassVar[tuple[type, ...]] = ()
     emits: ClassVar[tuple[type, ...]] = ()
     publishes: ClassVar[tuple[type, ...]] = ()
+    inline: ClassVar[tuple[type, ...]] = ()
+    """Message types (exact) that :meth:`handle_now` may take; empty: it is never called."""
 
     async def started(self, ctx: Context) -> None:
         """Run once per incarnation before the first message (connect to vendors, etc.).
@@ -43,6 +45,22 @@ class Actor:
         Cancellation: the runtime cancels this call when an interruption makes ``msg`` stale;
         the message is then lost and the actor goes on with the next one.
         """
+
+    def handle_now(self, msg: Any, ctx: Context) -> bool:
+        """Optional synchronous fast path for the types in ``inline``.
+
+        When this actor is idle — its mailbox is empty and it waits for the next message —
+        a sender delivering one of those types calls this in its own step instead of queueing
+        the message and waking the actor (one scheduler round trip less). Return True when
+        ``msg`` was handled exactly as :meth:`handle` would have; return False, before
+        changing any state, to have it queued and handled by :meth:`handle` as usual.
+
+        It must not block. Stale bot-side messages never reach it. An exception ends this
+        incarnation as a crash reported to its supervisor (the message is lost, as with a
+        crash in ``handle``); the sender is not affected. It is never re-entered: a message
+        sent to this actor while it runs is queued.
+        """
+        return False
 
     def interrupted(self, epoch: int) -> None:
         """Synchronous hook: the session epoch just moved to ``epoch``.

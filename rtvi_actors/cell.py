@@ -48,6 +48,7 @@ class ActorCell:
 
     __slots__ = (
         "_actor",
+        "_ctx",
         "_current",
         "_events",
         "_failure",
@@ -77,6 +78,7 @@ class ActorCell:
         self.cancelled = 0
         self.discarded = 0
         self._actor: Actor | None = None
+        self._ctx: Context | None = None
         self._life: trio.CancelScope | None = None
         self._handler: trio.CancelScope | None = None
         self._current: Any = None
@@ -111,10 +113,15 @@ class ActorCell:
                 self._actor = actor
                 ctx = Context(self, nursery, log)
                 await actor.started(ctx)
+                if actor.inline:
+                    self._ctx = ctx
+                    self.mailbox.inline = self._inline_handler(actor, frozenset(actor.inline))
                 await self._serve(actor, ctx)
+                self.mailbox.inline = None
                 await actor.finished(ctx)
         finally:
-            self._actor = self._life = self._handler = self._current = None
+            self.mailbox.inline = None
+            self._actor = self._life = self._handler = self._current = self._ctx = None
             self._watched = None
         if self._failure is not None:
             failure, self._failure = self._failure, None
@@ -167,6 +174,36 @@ class ActorCell:
             else:
                 await actor.handle(msg, ctx)
                 self.handled += 1
+
+    def _inline_handler(self, actor: Actor, types: frozenset[type]) -> Any:
+        """The mailbox's ``inline`` hook for this incarnation (see ``Actor.handle_now``)."""
+        control = self.graph.control
+        mailbox = self.mailbox
+        busy = False
+
+        def inline(msg: Any) -> bool:
+            nonlocal busy
+            if busy or type(msg) not in types or self._actor is not actor:
+                return False
+            if getattr(msg, "__bot_side__", False) and msg.epoch < control.epoch:
+                mailbox.dropped_stale += 1  # what the actor's own loop would have done
+                return True
+            busy = True
+            try:
+                done = actor.handle_now(msg, self._ctx)  # type: ignore[arg-type]
+            except Exception as exc:  # a crash of this incarnation, not of the sender
+                if self._failure is None:
+                    self._failure = exc
+                if self._life is not None:
+                    self._life.cancel()
+                return True
+            finally:
+                busy = False
+            if done:
+                self.handled += 1
+            return done
+
+        return inline
 
     # -- routing (called through the Context) ------------------------------------------------
 

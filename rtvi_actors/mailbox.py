@@ -130,6 +130,7 @@ class MailboxQueue:
         "_unreported",
         "dropped_overflow",
         "dropped_stale",
+        "inline",
         "owner",
         "received",
         "sent",
@@ -153,12 +154,17 @@ class MailboxQueue:
         self.dropped_stale = 0
         self._last_warn = -math.inf
         self._unreported = 0
+        self.inline: Any = None
+        """Set by the running incarnation: ``inline(msg) -> bool`` handles a message in the
+        sender's step while the receiver waits (see ``Actor.handle_now``)."""
 
     # -- sending -------------------------------------------------------------------------------
 
     @enable_ki_protection
     def try_send(self, msg: Any) -> bool:
         """Deliver ``msg`` if there is room, never blocking and never yielding.
+
+        A waiting receiver that handles ``msg`` inline (``inline``) does so in this call.
 
         Returns:
             True when delivered (to the waiting receiver, or into the buffer); False when full.
@@ -171,6 +177,11 @@ class MailboxQueue:
             raise trio.BrokenResourceError if self._closed else trio.ClosedResourceError
         task = self._receiver
         if task is not None:  # a receiver is waiting, so the buffer is empty: hand it over
+            inline = self.inline
+            if inline is not None and inline(msg):  # or it was handled right here
+                self.sent += 1
+                self.received += 1
+                return True
             self._receiver = None
             self._handoff = msg
             self.sent += 1

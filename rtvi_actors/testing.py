@@ -299,6 +299,21 @@ class FakeConnection:
         for message in messages:
             self.send_nowait(message)
 
+    def can_send_now(self) -> bool:
+        """Always: the in-memory buffer takes every write at once (``send_messages_now``)."""
+        return True
+
+    def send_messages_now(self, messages: list[Any]) -> int:
+        """Send several messages at once without a schedule point, as the server's socket
+        connection does when its buffer has room. Returns 0 (nothing left to finish)."""
+        for message in messages:
+            self.send_nowait(message)
+        return 0
+
+    async def finish_send(self) -> None:
+        """Nothing is ever left over here (see ``send_messages_now``)."""
+        await trio.lowlevel.checkpoint()
+
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
         """Close both directions; the peer's ``get_message`` raises ``ConnectionClosed``."""
         await trio.lowlevel.checkpoint()

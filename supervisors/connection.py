@@ -10,6 +10,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection
 from wsproto.events import BytesMessage, TextMessage
 
 from .front import HeadError
+from .write_lock import WriteLock
 
 __all__ = [
     "CLOSE_NORMAL",
@@ -47,6 +48,14 @@ class SessionConnection:
         self.peer = "unknown"
         """The client's address, for logs."""
         self._batches = _can_batch(ws)  # decided once: the connection object never changes
+        stream = ws._stream if self._batches else None
+        self._writes_now = bool(getattr(stream, "writes_now", False))
+        if self._writes_now and not ws._stream_lock.locked():
+            # a lock the finishing task may release (see send_messages_now)
+            ws._stream_lock = WriteLock()
+        else:
+            self._writes_now = False
+        self._rest: memoryview | None = None  # what send_messages_now left to finish_send
 
     def will_drain(self) -> trio.Event:
         """Promise to end the session soon after the returned event is set; idempotent."""
@@ -57,38 +66,108 @@ class SessionConnection:
         return await self.ws.get_message()
 
     async def send_message(self, message: Any) -> None:
-        await self.ws.send_message(message)
+        """Send one WebSocket message; see :meth:`send_messages`."""
+        if not self._batches:
+            await self.ws.send_message(message)
+            return
+        await self.send_messages([message])
 
     async def send_messages(self, messages: list[Any]) -> None:
         """Send several WebSocket messages, in order, with one write to the socket.
 
         The frames are encoded one by one by the connection's WebSocket state machine and
         written together (one system call instead of one per message: the RTVI messages of
-        one pipeline event). Falls back to one ``send_message`` each when the connection does
-        not expose what that needs.
+        one pipeline event). When no other write is in progress they are written at once,
+        without a schedule point, as an asyncio transport's ``write`` does; only what the
+        socket does not take then is waited for. Falls back to one ``send_message`` each when
+        the connection does not expose what that needs.
 
         Raises:
             ConnectionClosed: the connection is closed or closing.
 
-        Cancellation: as ``send_message``: a write cut short leaves the connection unusable.
+        Cancellation: a checkpoint only when the socket could not take everything at once (or
+        another write holds the connection). A write cut short leaves the connection unusable.
         """
         ws = self.ws
         if not self._batches:
             for message in messages:
                 await ws.send_message(message)
             return
+        if self.can_send_now():
+            if self.send_messages_now(messages):
+                await self.finish_send()
+            return
+        data = self._frames(messages)
+        async with ws._stream_lock:
+            await self._send_all(data)
+
+    def can_send_now(self) -> bool:
+        """Whether :meth:`send_messages_now` may be called: the connection can write without
+        a schedule point and no other write is in progress."""
+        return self._writes_now and not self.ws._stream_lock.locked()
+
+    def send_messages_now(self, messages: list[Any]) -> int:
+        """Write several WebSocket messages at once, never blocking (after
+        :meth:`can_send_now` said so, with no schedule point in between).
+
+        Returns:
+            How many bytes the socket did not take. When not 0, the connection stays held
+            (every other write waits) until the caller, or a task it starts, has awaited
+            :meth:`finish_send`.
+
+        Raises:
+            ConnectionClosed: the connection is closed or closing (nothing was written).
+            RuntimeError: another write is in progress (a bug in the caller).
+        """
+        ws = self.ws
         if ws._close_reason:
             raise ConnectionClosed(ws._close_reason)
-        data = b"".join(
+        data = self._frames(messages)
+        ws._stream_lock.acquire_nowait()
+        try:
+            sent = ws._stream.send_some_nowait(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            sent = 0  # finish_send fails the same way and closes the connection properly
+        except BaseException:
+            ws._stream_lock.release()
+            raise
+        if sent == len(data):
+            ws._stream_lock.release()
+            return 0
+        self._rest = memoryview(data)[sent:]
+        return len(self._rest)
+
+    async def finish_send(self) -> None:
+        """Write what :meth:`send_messages_now` left, then let the next write go.
+
+        Raises:
+            ConnectionClosed: the peer went away meanwhile.
+
+        Cancellation: the connection is released; a write cut short leaves it unusable.
+        """
+        rest, self._rest = self._rest, None
+        try:
+            if rest is not None:
+                await self._send_all(rest)
+        finally:
+            self.ws._stream_lock.release()
+
+    def _frames(self, messages: list[Any]) -> bytes:
+        ws = self.ws
+        if ws._close_reason:
+            raise ConnectionClosed(ws._close_reason)
+        return b"".join(
             ws._wsproto.send(TextMessage(data=m) if isinstance(m, str) else BytesMessage(data=m))
             for m in messages
         )
-        async with ws._stream_lock:
-            try:
-                await ws._stream.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                await ws._abort_web_socket()
-                raise ConnectionClosed(ws._close_reason) from None
+
+    async def _send_all(self, data: bytes | memoryview) -> None:
+        ws = self.ws
+        try:
+            await ws._stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            await ws._abort_web_socket()
+            raise ConnectionClosed(ws._close_reason) from None
 
     async def aclose(self, code: int = CLOSE_NORMAL, reason: str | None = None) -> None:
         await self.ws.aclose(code, reason)

@@ -7,6 +7,7 @@ the stream; anything else is answered as plain HTTP with h11.
 
 from __future__ import annotations
 
+import os
 from typing import Final
 
 import h11
@@ -30,6 +31,36 @@ class PrefixedStream(trio.abc.Stream):
     def __init__(self, inner: trio.abc.Stream, prefix: bytes) -> None:
         self.inner = inner
         self._prefix = prefix
+        self._fd_writes = isinstance(inner, trio.SocketStream) and os.name == "posix"
+
+    @property
+    def writes_now(self) -> bool:
+        """Whether :meth:`send_some_nowait` can write (a plain socket on a POSIX system)."""
+        return self._fd_writes
+
+    def send_some_nowait(self, data: bytes | memoryview) -> int:
+        """Write as much of ``data`` as the socket takes now, without blocking or yielding.
+
+        Only for a caller that knows no :meth:`send_all` is in progress (the WebSocket
+        connection's write lock is free), and only when :attr:`writes_now`.
+
+        Returns:
+            How many bytes were written (0 when the socket's buffer is full).
+
+        Raises:
+            trio.ClosedResourceError: the socket was closed or shut down for writing.
+            trio.BrokenResourceError: the peer is gone (reset, broken pipe).
+        """
+        sock = self.inner.socket  # type: ignore[attr-defined]
+        fd = sock.fileno()
+        if fd == -1 or sock.did_shutdown_SHUT_WR:
+            raise trio.ClosedResourceError("the socket is closed")
+        try:
+            return os.write(fd, data)
+        except BlockingIOError:
+            return 0
+        except OSError as exc:
+            raise trio.BrokenResourceError(f"socket write failed: {exc}") from exc
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         if self._prefix:

@@ -18,7 +18,7 @@ every other structuring failure become `Invalid` here.
 
 import enum
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final, final
 
 import attrs
@@ -304,28 +304,72 @@ def encode(msg: ServerToClient | ClientToServer, id: str | None = None) -> dict[
     Raises:
         LocalProtocolError: ``msg`` is not an RTVI message.
     """
-    cls = _known(msg)
-    envelope: dict[str, Any] = {"label": LABEL, "type": cls.TYPE}
+    plan = _ENCODE_PLANS.get(type(msg))
+    if plan is None:
+        plan = _ENCODE_PLANS[type(msg)] = _encode_plan(_known(msg))
+    wire_type, mode, hook = plan
+    envelope: dict[str, Any] = {"label": LABEL, "type": wire_type}
     if id is not None:
         envelope["id"] = id
-    mode = cls.DATA_MODE
     if mode == EMPTY:
         envelope["data"] = {}
     elif mode == RAW:
-        field = attrs.fields(cls)[0]
-        value = getattr(msg, field.name)
+        name, typ = hook
+        value = getattr(msg, name)
         if value is not None:
-            envelope["data"] = _CONVERTER.unstructure(value, field.type)
+            data = _json_copy(value)
+            envelope["data"] = (
+                data if data is not _NOT_PLAIN else _CONVERTER.unstructure(value, typ)
+            )
     elif mode != OMIT:
-        hook = _DATA_HOOKS.get(cls)
-        if hook is None:
-            hook = _DATA_HOOKS[cls] = _CONVERTER.get_unstructure_hook(cls)
         envelope["data"] = hook(msg)
     return envelope
 
 
-_DATA_HOOKS: dict[type, Callable[[Any], Any]] = {}
-"""Each message class's unstructure function, looked up once (the hot path of every send)."""
+def _encode_plan(cls: type) -> tuple[str, str, Any]:
+    """(wire type, data mode, the data's unstructure function or raw field name)."""
+    mode = cls.DATA_MODE  # type: ignore[attr-defined]
+    if mode == RAW:
+        field = attrs.fields(cls)[0]
+        return cls.TYPE, mode, (field.name, field.type)  # type: ignore[attr-defined]
+    if mode in (EMPTY, OMIT):
+        return cls.TYPE, mode, None  # type: ignore[attr-defined]
+    return cls.TYPE, mode, _CONVERTER.get_unstructure_hook(cls)  # type: ignore[attr-defined]
+
+
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_copy(value: Any, depth: int = 0) -> Any:
+    """A copy of ``value`` if it is plain JSON data already (dicts with string keys, lists,
+    scalars), else :data:`_NOT_PLAIN` (the converter handles it). A copy, so that changing
+    the application's object later never changes a message not yet written."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if depth > 8:
+        return _NOT_PLAIN
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                return _NOT_PLAIN
+            v = _json_copy(v, depth + 1)
+            if v is _NOT_PLAIN:
+                return _NOT_PLAIN
+            out[k] = v
+        return out
+    if kind is list:
+        items = [_json_copy(v, depth + 1) for v in value]
+        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
+    return _NOT_PLAIN
+
+
+_NOT_PLAIN: Final = object()
+
+
+_ENCODE_PLANS: dict[type, tuple[str, str, Any]] = {}
+"""Each message class's encoding, looked up once (the hot path of every send)."""
 
 
 def encode_text(msg: ServerToClient | ClientToServer, id: str | None = None) -> str:

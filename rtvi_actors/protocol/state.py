@@ -50,6 +50,19 @@ _REPLY_TYPES: Final = (
 )
 _RAW_TEXT: Final = (t.SttRawText, t.LlmRawText, t.TtsRawText)
 _CLIENT_CLASSES: Final = frozenset(CLIENT_TYPES.values())
+_REFUSED: Final = "refused"  # replies and client messages: never through send()
+_GATED: Final = "gated"  # what `permits` may hold back, depending on the client's version
+_OPEN: Final = "open"
+
+
+def _send_kind(cls: type) -> str:
+    if issubclass(cls, _REPLY_TYPES) or cls in _CLIENT_CLASSES:
+        return _REFUSED
+    return _GATED if issubclass(cls, (*_RAW_TEXT, t.BotOutput)) else _OPEN
+
+
+_SEND_KIND: dict[type, str] = {}
+"""What `RtviProtocol.send` does with each message class, decided once per class."""
 _LEGACY_REQUESTS: Final = (
     lm.DescribeConfig,
     lm.DescribeActions,
@@ -331,9 +344,14 @@ class RtviProtocol:
             LocalProtocolError: A request reply (use `respond`, `respond_error`, `bot_ready`)
                 or a client → server message.
         """
-        if isinstance(message, _REPLY_TYPES) or type(message) in _CLIENT_CLASSES:
+        kind = _SEND_KIND.get(type(message))
+        if kind is None:
+            kind = _SEND_KIND[type(message)] = _send_kind(type(message))
+        if kind is _REFUSED:
             raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
-        return [Outgoing(message=message)] if self.permits(message) else []
+        if kind is _GATED and not self.permits(message):
+            return []
+        return [Outgoing(message=message)]
 
     def config_applied(self, effect: fx.ApplyConfig) -> list[Output]:
         """Report that every handler of an `effects.ApplyConfig` succeeded.

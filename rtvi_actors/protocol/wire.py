@@ -39,6 +39,7 @@ __all__ = [
     "TranscriptionFrame",
     "WireFrame",
     "message_frame",
+    "message_frame_bytes",
     "parse",
     "parse_json_framing",
     "serialize",
@@ -244,7 +245,11 @@ def message_frame(text: str) -> bytes:
     Raises:
         UnicodeEncodeError: ``text`` is not valid Unicode (lone surrogates).
     """
-    data = text.encode("utf-8")
+    return message_frame_bytes(text.encode("utf-8"))
+
+
+def message_frame_bytes(data: bytes) -> bytes:
+    """Like :func:`message_frame` for JSON text already encoded as UTF-8."""
     inner = b"\x0a" + _varint(len(data)) + data if data else b""
     return b"\x22" + _varint(len(inner)) + inner
 

@@ -149,3 +149,23 @@ def test_negative_period_is_rejected() -> None:
 
 def test_utc_now_iso_has_milliseconds_and_utc_offset() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", utc_now_iso())
+
+
+def test_utc_now_iso_matches_datetime_across_second_and_day_boundaries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import UTC, datetime
+
+    import actors.observer_params as op
+
+    for ms in (
+        1_795_000_000_999,
+        1_795_000_001_000,
+        1_795_000_001_007,
+        1_795_046_399_999,
+        1_795_046_400_000,
+        1_795_046_400_000,
+    ):  # the last twice: served from the cache
+        monkeypatch.setattr(op.time, "time_ns", lambda ms=ms: ms * 1_000_000 + 123)
+        expected = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+        assert op.utc_now_iso() == expected

@@ -54,12 +54,20 @@ def test_encode_message_is_compact_unicode_json_like_json_dumps() -> None:
     envelopes = [
         {"label": "rtvi-ai", "type": "bot-llm-text", "data": {"text": 'héllo \u2603 "q" \n'}},
         {"label": "rtvi-ai", "type": "server-message", "data": {"a": [1, 2.5, None, True]}},
-        {"label": "rtvi-ai", "type": "x", "data": {"nan": float("nan"), "k": {"n": -1}}},
+        {"label": "rtvi-ai", "type": "x", "data": {"k": {"n": -1}, "e": "", "l": []}},
+        {"data": {1: "int key", "big": 2**70}},  # what orjson refuses: the stdlib encodes it
     ]
     for env in envelopes:
         expected = json.dumps(env, separators=(",", ":"), ensure_ascii=False)
         assert encode_message(env, "json") == expected
         assert wire.parse(encode_message(env, "protobuf")) == wire.RtviText(data=expected)
+    # NaN and infinities become null, which a browser's JSON.parse accepts (not NaN)
+    assert encode_message({"nan": float("nan"), "inf": float("inf")}, "json") == (
+        '{"nan":null,"inf":null}'
+    )
+    for framing in ("json", "protobuf"):
+        with pytest.raises(UnicodeEncodeError):
+            encode_message({"text": "lone \ud800"}, framing)
     with pytest.raises(TypeError):
         encode_message({"data": object()}, "json")
     circular: dict = {}
