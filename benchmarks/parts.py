@@ -96,6 +96,7 @@ async def part_hop() -> dict[str, Any]:
                     else:
                         nursery.start_soon(run_session, sg)
                     await trio.sleep(0.05)
+                    tune_gc()  # as the server does once it listens (and the other parts)
                     lat = []
                     c0 = cpu()
                     for i in range(cfg["warmup"] + cfg["samples"]):

@@ -106,8 +106,10 @@ class Context:
         """The session's current epoch: stamp bot-side messages with it."""
         return self._cell.graph.control.epoch
 
-    async def emit(self, msg: Any) -> None:
-        """Send ``msg`` to every destination routed for its type, in route order.
+    @property
+    def emit(self) -> Callable[[Any], Awaitable[None]]:
+        """``await ctx.emit(msg)``: send ``msg`` to every destination routed for its type, in
+        route order.
 
         Each destination applies its edge's overflow policy: ``BLOCK`` waits for room,
         ``DROP_NEWEST`` drops and counts, ``RAISE`` raises :class:`~rtvi_actors.MailboxFull`.
@@ -118,8 +120,10 @@ class Context:
         Cancellation: a cancelled emit may have delivered ``msg`` to some destinations and not
         to others; each single delivery is atomic. When every destination has room, emit
         completes without yielding to the scheduler (the mailbox loop yields regularly).
+
+        (It is the runtime's own coroutine function: no extra call level on the hot path.)
         """
-        await self._cell.emit(msg)
+        return self._cell.emit
 
     def publish(self, event: Any) -> None:
         """Broadcast ``event`` to every subscriber without blocking.

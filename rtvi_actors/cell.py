@@ -151,15 +151,19 @@ class ActorCell:
         while True:
             # Take what is already queued without a scheduler round trip, but yield at least
             # every _BURST messages so a busy actor never starves the others.
-            msg = mailbox.try_receive() if burst < _BURST else EMPTY
-            if msg is EMPTY:
-                burst = 0
-                try:
-                    msg = await mailbox.receive()
-                except trio.EndOfChannel:
-                    return True
-            else:
-                burst += 1
+            try:
+                if burst < _BURST:
+                    msg = mailbox.try_receive()
+                    if msg is EMPTY:
+                        burst = 0
+                        msg = await mailbox.receive_empty()
+                    else:
+                        burst += 1
+                else:
+                    burst = 0
+                    msg = await mailbox.receive()  # a schedule point even when queued
+            except trio.EndOfChannel:
+                return True
             if getattr(msg, "__bot_side__", False):
                 if msg.epoch < control.epoch:
                     mailbox.dropped_stale += 1

@@ -118,6 +118,7 @@ class MailboxQueue:
     """
 
     __slots__ = (
+        "_abort",
         "_buffer",
         "_capacity",
         "_closed",
@@ -154,6 +155,7 @@ class MailboxQueue:
         self.dropped_stale = 0
         self._last_warn = -math.inf
         self._unreported = 0
+        self._abort = self._abort_receive  # bound once: every wait passes it
         self.inline: Any = None
         """Set by the running incarnation: ``inline(msg) -> bool`` handles a message in the
         sender's step while the receiver waits (see ``Actor.handle_now``)."""
@@ -268,12 +270,25 @@ class MailboxQueue:
         if msg is not EMPTY:
             await cancel_shielded_checkpoint()
             return msg
+        return await self.receive_empty()
+
+    @enable_ki_protection
+    async def receive_empty(self) -> Any:
+        """Like :meth:`receive`, for a caller that has just found the mailbox empty with
+        :meth:`try_receive` (no schedule point since): it parks at once, without checking
+        the buffer again. The actor loop's path between two messages.
+
+        Raises:
+            trio.EndOfChannel, trio.BusyResourceError: as :meth:`receive`.
+
+        Cancellation: the wait is the checkpoint; a cancelled wait took nothing.
+        """
         if self._producers <= 0:
             raise trio.EndOfChannel
         if self._receiver is not None or self._handoff is not EMPTY:
             raise trio.BusyResourceError("another task is already receiving from this mailbox")
         self._receiver = current_task()
-        await wait_task_rescheduled(self._abort_receive)
+        await wait_task_rescheduled(self._abort)
         msg, self._handoff = self._handoff, EMPTY
         if msg is EMPTY:  # woken by the end of input or close()
             raise trio.EndOfChannel

@@ -243,3 +243,40 @@ async def test_statistics_snapshot() -> None:
             dropped_stale=1,
         )
         nursery.cancel_scope.cancel()
+
+
+async def test_receive_empty_parks_at_once_and_behaves_like_receive(autojump_clock) -> None:
+    mb = queue(2, producers=1)
+    got: list[Any] = []
+
+    async def loop() -> None:
+        try:
+            while True:
+                msg = mb.try_receive()
+                got.append(msg if msg is not EMPTY else await mb.receive_empty())
+        except trio.EndOfChannel:
+            got.append("EOF")
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(loop)
+        await trio.sleep(1)
+        assert mb.statistics().tasks_waiting_receive == 1
+        with pytest.raises(trio.BusyResourceError):
+            await mb.receive_empty()
+        assert mb.try_send("a")  # handed to the parked receiver
+        assert mb.try_send("b") and mb.try_send("c")  # queued: taken by try_receive
+        await trio.sleep(1)
+        mb.producer_done()
+    assert got == ["a", "b", "c", "EOF"]
+    assert mb.statistics().received == 3
+    with pytest.raises(trio.EndOfChannel):
+        await mb.receive_empty()
+
+
+async def test_a_cancelled_receive_empty_takes_nothing(autojump_clock) -> None:
+    mb = queue(2)
+    with trio.move_on_after(1):
+        await mb.receive_empty()
+    assert mb.statistics().tasks_waiting_receive == 0
+    assert mb.try_send("kept")
+    assert mb.try_receive() == "kept"
