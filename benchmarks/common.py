@@ -175,3 +175,26 @@ def make_speech_flags(n_frames: int, starts: list[int], speech_frames: int) -> b
         for i in range(s, min(s + speech_frames, n_frames)):
             flags[i] = 1
     return flags
+
+
+def merge_hop_rounds(rounds: list[dict]) -> dict:
+    """One hop result from several rounds of the hop part (run interleaved with the other
+    framework's): each per-hop slope becomes the median over the rounds (all of them kept in
+    ``per_hop_rounds``); the per-K figures are the first round's."""
+    import copy
+    import statistics
+
+    ok = [r for r in rounds if isinstance(r, dict) and "error" not in r]
+    if not ok:
+        return rounds[0] if rounds else {}
+    merged = copy.deepcopy(ok[0])
+    for config, by_type in merged.items():
+        if not isinstance(by_type, dict):
+            continue
+        for ftype, res in by_type.items():
+            if not (isinstance(res, dict) and "per_hop_us_p50_slope" in res):
+                continue
+            slopes = [r[config][ftype]["per_hop_us_p50_slope"] for r in ok]
+            res["per_hop_rounds"] = slopes
+            res["per_hop_us_p50_slope"] = round(statistics.median(slopes), 2)
+    return merged
