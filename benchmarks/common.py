@@ -177,24 +177,30 @@ def make_speech_flags(n_frames: int, starts: list[int], speech_frames: int) -> b
     return flags
 
 
-def merge_hop_rounds(rounds: list[dict]) -> dict:
-    """One hop result from several rounds of the hop part (run interleaved with the other
-    framework's): each per-hop slope becomes the median over the rounds (all of them kept in
-    ``per_hop_rounds``); the per-K figures are the first round's."""
+def merge_rounds(rounds: list[Any]) -> Any:
+    """One result from several rounds of a part (run interleaved with the other framework's):
+    every number present in all rounds becomes the median over the rounds, everything else is
+    the first round's; the rounds themselves are kept under ``"rounds"``. Failed rounds (an
+    ``error`` entry) are left out."""
     import copy
     import statistics
 
     ok = [r for r in rounds if isinstance(r, dict) and "error" not in r]
     if not ok:
         return rounds[0] if rounds else {}
-    merged = copy.deepcopy(ok[0])
-    for config, by_type in merged.items():
-        if not isinstance(by_type, dict):
-            continue
-        for ftype, res in by_type.items():
-            if not (isinstance(res, dict) and "per_hop_us_p50_slope" in res):
-                continue
-            slopes = [r[config][ftype]["per_hop_us_p50_slope"] for r in ok]
-            res["per_hop_rounds"] = slopes
-            res["per_hop_us_p50_slope"] = round(statistics.median(slopes), 2)
+
+    def med(values: list[Any]) -> Any:
+        first = values[0]
+        if isinstance(first, dict):
+            return {
+                k: med([v[k] for v in values]) if all(k in v for v in values) else first[k]
+                for k in first
+            }
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            m = statistics.median(values)
+            return round(m, 3) if isinstance(m, float) else m
+        return first
+
+    merged = med([copy.deepcopy(r) for r in ok]) if len(ok) > 1 else copy.deepcopy(ok[0])
+    merged["rounds"] = ok
     return merged

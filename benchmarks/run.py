@@ -65,6 +65,8 @@ OURS_QUICK = [
     "startup",
 ]
 PIPECAT_QUICK = ["hop", "throughput", "concurrency:10", "interruption", "rtvi", "startup"]
+SHORT_PARTS = ["hop", "rtvi"]
+"""Parts measured in interleaved rounds (``--short-rounds``): their figures are µs."""
 
 TARGETS = {
     "sessions_per_core": (">= 8x Pipecat", lambda r: r >= 8),
@@ -271,13 +273,17 @@ def build_rows(pc: dict[str, Any], us: dict[str, Any]) -> list[tuple]:
     def section(name: str) -> None:
         rows.append((name, None, None, None, None))
 
-    section("1. Hop latency (µs), one message in flight")
+    def rounds_note(part: str) -> str:
+        n = len(get(us, f"{part}/rounds") or [])
+        return f" — medians of {n} interleaved rounds" if n > 1 else ""
+
+    section("1. Hop latency (µs), one message in flight" + rounds_note("hop"))
     for cfg in ("bare", "default"):
         for ft in ("data", "system"):
             for k in (1, 20):
                 row(f"   {cfg} {ft} K={k} p50", f"hop/{cfg}/{ft}/K={k}/p50")
             row(
-                f"   {cfg} {ft} per hop (slope of p50, median of rounds)",
+                f"   {cfg} {ft} per hop (slope of p50)",
                 f"hop/{cfg}/{ft}/per_hop_us_p50_slope",
                 target="per_hop",
                 nd=2,
@@ -355,7 +361,7 @@ def build_rows(pc: dict[str, Any], us: dict[str, Any]) -> list[tuple]:
         "interruption/inject_to_rtvi_bot_interrupted_ms/p50",
         nd=2,
     )
-    section("5. RTVI message cost")
+    section("5. RTVI message cost" + rounds_note("rtvi"))
     row(
         "   isolated observer+message+JSON, CPU µs/msg",
         "rtvi/isolated/all_types_cpu_us_per_message",
@@ -508,11 +514,11 @@ def main() -> None:
     ap.add_argument("--out-dir", default=os.path.join(HERE, "results"))
     ap.add_argument("--part-timeout", type=int, default=300)
     ap.add_argument(
-        "--hop-rounds",
+        "--short-rounds",
         type=int,
         default=None,
-        help="rounds of the hop part per framework, interleaved; the per-hop figures are the "
-        "medians (default 3, 1 with --quick)",
+        help="rounds of the short parts (hop, rtvi) per framework, interleaved; their figures "
+        "are the medians over the rounds (default 3, 1 with --quick)",
     )
     ap.add_argument("--replot", metavar="RESULTS_JSON", help="only redraw the plot of a run")
     args = ap.parse_args()
@@ -552,7 +558,7 @@ def main() -> None:
         "ours_parts": ours_parts,
         "pipecat_parts": pc_parts,
     }
-    from .common import PARAMS, merge_hop_rounds
+    from .common import PARAMS, merge_rounds
 
     meta["params"] = PARAMS
     pc_python = None
@@ -578,25 +584,29 @@ def main() -> None:
     t0 = time.monotonic()
     us = run_ours(ours_parts, args.part_timeout)
     meta["ours_wall_s"] = round(time.monotonic() - t0, 1)
-    rounds = args.hop_rounds or (1 if args.quick else 3)
-    if rounds > 1 and not args.skip_pipecat and "hop" in pc_parts and "hop" in ours_parts:
-        # the hop figures are a few µs: a machine phase lasting one part would decide the ratio,
-        # so both frameworks measure them in alternation and the medians are compared
+    rounds = args.short_rounds or (1 if args.quick else 3)
+    short = [p for p in SHORT_PARTS if p in pc_parts and p in ours_parts]
+    if rounds > 1 and not args.skip_pipecat and short:
+        # these figures are a few µs: a machine phase lasting one part would decide the
+        # ratio, so both frameworks measure them in alternation and the medians are compared
         assert pc_python is not None
-        pc_hops, us_hops = [pc.get("hop")], [us.get("hop")]
+        pc_runs = {p: [pc.get(p)] for p in short}
+        us_runs = {p: [us.get(p)] for p in short}
         for r in range(2, rounds + 1):
-            pc_hops.append(
-                run_pipecat(
-                    pc_python,
-                    os.path.abspath(args.pipecat_bench),
-                    ["hop"],
-                    os.path.join(args.out_dir, f"pipecat-{stamp}-hop{r}.json"),
-                    args.part_timeout,
-                ).get("hop")
+            more = run_pipecat(
+                pc_python,
+                os.path.abspath(args.pipecat_bench),
+                short,
+                os.path.join(args.out_dir, f"pipecat-{stamp}-round{r}.json"),
+                args.part_timeout,
             )
-            us_hops.append(run_ours(["hop"], args.part_timeout).get("hop"))
-        pc["hop"], us["hop"] = merge_hop_rounds(pc_hops), merge_hop_rounds(us_hops)
-        meta["hop_rounds"] = rounds
+            ours = run_ours(short, args.part_timeout)
+            for p in short:
+                pc_runs[p].append(more.get(p))
+                us_runs[p].append(ours.get(p))
+        for p in short:
+            pc[p], us[p] = merge_rounds(pc_runs[p]), merge_rounds(us_runs[p])
+        meta["short_part_rounds"] = {"parts": short, "rounds": rounds}
     pc.setdefault("machine", {}).update(machine_summary(pc))
     us["machine"] = machine_summary(us)
     lt = None
