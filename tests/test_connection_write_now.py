@@ -1,6 +1,7 @@
 """SessionConnection writes at once when nobody else is writing (the server's PrefixedStream
 over a real socket): no schedule point then; what the socket does not take is awaited, in order."""
 
+import socket
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -16,6 +17,7 @@ Handler = Callable[[SessionConnection], Awaitable[None]]
 async def _serve(nursery: trio.Nursery, handler: Handler) -> int:
     async def on_stream(stream: trio.SocketStream) -> None:
         async with trio.open_nursery() as conn_nursery:
+            stream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)
             request = await wrap_server_stream(conn_nursery, PrefixedStream(stream, b""))
             ws = await request.accept()
             await handler(SessionConnection(ws))
@@ -55,7 +57,8 @@ async def test_a_write_the_socket_takes_has_no_schedule_point() -> None:
 
 
 async def test_what_the_socket_does_not_take_is_awaited_and_order_is_kept() -> None:
-    big = [bytes([i]) * 400_000 for i in range(1, 4)]  # more than the socket buffers
+    # more than the socket buffers can hold, however far the kernel grows them
+    big = [bytes([i]) * 4_000_000 for i in range(1, 4)]
     blocked: list[bool] = []
     done = trio.Event()
 
@@ -74,7 +77,7 @@ async def test_what_the_socket_does_not_take_is_awaited_and_order_is_kept() -> N
     async with trio.open_nursery() as nursery:
         port = await _serve(nursery, handler)
         async with open_websocket_url(
-            f"ws://127.0.0.1:{port}/ws", max_message_size=1 << 22
+            f"ws://127.0.0.1:{port}/ws", max_message_size=1 << 23
         ) as client:
             await trio.sleep(0.2)  # let the server's buffers fill first
             got = [await client.get_message() for _ in range(4)]
