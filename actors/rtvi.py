@@ -41,6 +41,7 @@ from rtvi_actors.voice import (
     ServerEvent,
 )
 
+from .content_parts import file_part
 from .observer import OBSERVED, ObserverParams, RtviObserver, observe_event, utc_now_iso
 
 __all__ = ["ClientMessageView", "RtviActor", "iso_now"]
@@ -184,21 +185,15 @@ class RtviActor(Actor):
         when the connection is free, the observer is on and its output transforms (which
         may be ``async``) are off; otherwise False, and `handle` takes it as usual."""
         observer, writer = self.observer, self.writer
-        if (
-            observer is None
-            or writer is None
-            or observer.params.bot_output_transforms
-            or not writer.ready_now()
-        ):
+        if observer is None or writer is None or observer.params.bot_output_transforms:
             return False
-        kind = type(msg)
-        busy = _BUSY.get(kind)
+        if not writer.ready_now():
+            return False
+        busy = _BUSY.get(type(msg))
         if busy is not None:
             self._set_busy(**busy)
         protocol = self.protocol
-        outs = []
-        for message in observer.observe(msg):
-            outs += protocol.send(message)
+        outs = [out for message in observer.observe(msg) for out in protocol.send(message)]
         if outs:
             writer.write_now([out.to_dict() for out in outs], ctx)
         return True
@@ -266,7 +261,7 @@ class RtviActor(Actor):
                         text=m.content,
                         run_immediately=m.run_immediately,
                         audio_response=m.audio_response,
-                        files=(_file_part(m.file),),
+                        files=(file_part(m.file),),
                         request_id=fx.request_id,
                     )
                 )
@@ -402,19 +397,3 @@ class RtviActor(Actor):
             except (TypeError, ValueError) as exc:
                 ctx.log.error("observer.configure_rejected", error=str(exc))
         ctx.publish(ObserverConfigure(changes=changes))  # for stand-alone observer stages
-
-
-def _file_part(file: p.RtviFile) -> dict[str, Any]:
-    """An OpenAI-style content part for a ``send-file`` file."""
-    source = file.source
-    if isinstance(source, p.FileSourceUrl):
-        url = source.url
-    else:
-        url = (
-            source.data
-            if source.data.startswith("data:")
-            else (f"data:{file.format};base64,{source.data}")
-        )
-    if file.format.startswith("image/"):
-        return {"type": "image_url", "image_url": {"url": url}}
-    return {"type": "file", "file": {"filename": file.name or "file", "file_data": url}}

@@ -25,13 +25,14 @@ from rtvi_actors.protocol import legacy_messages as lm
 from rtvi_actors.protocol import server_messages as s
 from rtvi_actors.protocol import text_messages as t
 from rtvi_actors.protocol import ui
-from rtvi_actors.protocol.catalog import CLIENT_TYPES, ServerToClient
+from rtvi_actors.protocol.catalog import ServerToClient
 from rtvi_actors.protocol.codec import ClientEnvelope, Decoded, Ignored, Invalid, decode_text
 from rtvi_actors.protocol.converter import JsonObject
 from rtvi_actors.protocol.errors import LocalProtocolError
 from rtvi_actors.protocol.legacy import LegacyServices
 from rtvi_actors.protocol.legacy_session import legacy_request
 from rtvi_actors.protocol.outputs import Outgoing, Output
+from rtvi_actors.protocol.sendable import GATED, RAW_TEXT, REFUSED, send_kind
 from rtvi_actors.protocol.versions import Dialect, Negotiation, negotiate
 
 __all__ = ["DEFAULT_ABOUT", "RtviProtocol", "SessionState"]
@@ -39,30 +40,6 @@ __all__ = ["DEFAULT_ABOUT", "RtviProtocol", "SessionState"]
 DEFAULT_ABOUT: Final[JsonObject] = {"library": "rtvi-actors", "library_version": "0.1.0"}
 """``bot-ready.data.about`` unless the application gives its own."""
 
-_REPLY_TYPES: Final = (
-    s.BotReady,
-    s.ServerResponse,
-    s.ErrorResponse,
-    lm.ConfigAvailable,
-    lm.ActionsAvailable,
-    lm.Config,
-    lm.ActionResponse,
-)
-_RAW_TEXT: Final = (t.SttRawText, t.LlmRawText, t.TtsRawText)
-_CLIENT_CLASSES: Final = frozenset(CLIENT_TYPES.values())
-_REFUSED: Final = "refused"  # replies and client messages: never through send()
-_GATED: Final = "gated"  # what `permits` may hold back, depending on the client's version
-_OPEN: Final = "open"
-
-
-def _send_kind(cls: type) -> str:
-    if issubclass(cls, _REPLY_TYPES) or cls in _CLIENT_CLASSES:
-        return _REFUSED
-    return _GATED if issubclass(cls, (*_RAW_TEXT, t.BotOutput)) else _OPEN
-
-
-_SEND_KIND: dict[type, str] = {}
-"""What `RtviProtocol.send` does with each message class, decided once per class."""
 _LEGACY_REQUESTS: Final = (
     lm.DescribeConfig,
     lm.DescribeActions,
@@ -317,7 +294,7 @@ class RtviProtocol:
             (``in-progress``) ``bot-output`` to 1.x clients.
         """
         # the version is compared only for the gated kinds (most messages are not)
-        if isinstance(message, _RAW_TEXT):
+        if isinstance(message, RAW_TEXT):
             return self._at_least_2_2()
         if isinstance(message, t.BotOutput):
             if message.output_type == "backchannel" and not self._at_least_2_2():
@@ -344,12 +321,10 @@ class RtviProtocol:
             LocalProtocolError: A request reply (use `respond`, `respond_error`, `bot_ready`)
                 or a client → server message.
         """
-        kind = _SEND_KIND.get(type(message))
-        if kind is None:
-            kind = _SEND_KIND[type(message)] = _send_kind(type(message))
-        if kind is _REFUSED:
+        kind = send_kind(type(message))
+        if kind is REFUSED:
             raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
-        if kind is _GATED and not self.permits(message):
+        if kind is GATED and not self.permits(message):
             return []
         return [Outgoing(message=message)]
 
