@@ -192,24 +192,25 @@ class RtviActor(Actor):
         busy = _BUSY.get(type(msg))
         if busy is not None:
             self._set_busy(**busy)
-        protocol = self.protocol
-        outs = [out for message in observer.observe(msg) for out in protocol.send(message)]
-        if outs:
-            writer.write_now([out.to_dict() for out in outs], ctx)
+        envelopes = self._envelopes(observer.observe(msg))
+        if envelopes:
+            writer.write_now(envelopes, ctx)
         return True
 
     async def _observe(self, event: Any, ctx: Context) -> None:
         assert self.observer is not None
-        messages = await observe_event(self.observer, event, ctx.log)
-        protocol = self.protocol
-        outs = [out for message in messages for out in protocol.send(message)]
-        if not outs:
-            return
+        envelopes = self._envelopes(await observe_event(self.observer, event, ctx.log))
         if self.writer is not None:  # the messages of one event leave in one write
-            await self.writer.write_many([out.to_dict() for out in outs], ctx)
+            if envelopes:
+                await self.writer.write_many(envelopes, ctx)
             return
-        for out in outs:
-            await self._send(out, ctx)
+        for envelope in envelopes:
+            await ctx.emit(RtviOut(envelope=envelope))
+
+    def _envelopes(self, messages: list[Any]) -> list[dict[str, Any]]:
+        """The envelopes of an event's messages that the client's version lets through."""
+        protocol = self.protocol
+        return [out.to_dict() for message in messages for out in protocol.send(message)]
 
     def _set_busy(self, *, speaking: bool | None = None, generating: bool | None = None) -> None:
         if speaking is not None:

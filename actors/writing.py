@@ -117,16 +117,11 @@ class MessageWriter:
         incarnation (``ctx.stop()``), as :meth:`write_many` does.
         """
         conn = self.conn
-        payloads = [encode_message(envelope, self.framing) for envelope in envelopes]
-        try:
-            left = conn.send_messages_now(payloads)
-        except ConnectionClosed:
-            ctx.stop()
+        left = _start_now(conn, [encode_message(e, self.framing) for e in envelopes], ctx)
+        if left is None:
             return
         if left:
-            ctx.start_soon(
-                _guarded, conn.finish_send, None, self.write_deadline, ctx, self.counters
-            )
+            ctx.start_soon(_guarded, self.write_deadline, ctx, self.counters, conn.finish_send)
         self._count(envelopes)
 
     def _count(self, envelopes: list[Any]) -> None:
@@ -181,38 +176,46 @@ async def send_all_within(
     return await _write(conn, payloads, deadline, ctx, counters)
 
 
+def _start_now(conn: Any, payloads: list[Any], ctx: Context) -> int | None:
+    """``conn.send_messages_now``: the bytes left for ``finish_send``, or None after ending
+    ``ctx``'s incarnation because the connection is closed."""
+    try:
+        return conn.send_messages_now(payloads)
+    except ConnectionClosed:
+        ctx.stop()
+        return None
+
+
 async def _write(
     conn: Any, payloads: list[Any], deadline: float, ctx: Context, counters: TransportCounters
 ) -> bool:
     now = getattr(conn, "can_send_now", None)
     if now is not None and now():
-        try:
-            left = conn.send_messages_now(payloads)
-        except ConnectionClosed:
-            ctx.stop()
+        left = _start_now(conn, payloads, ctx)
+        if left is None:
             return False
-        if not left:
+        if left == 0:
             return True
-        return await _guarded(conn.finish_send, None, deadline, ctx, counters)
+        return await _guarded(deadline, ctx, counters, conn.finish_send)
     if len(payloads) == 1:
-        return await _guarded(conn.send_message, payloads[0], deadline, ctx, counters)
+        return await _guarded(deadline, ctx, counters, conn.send_message, payloads[0])
     batch = getattr(conn, "send_messages", None)
     if batch is not None:
-        return await _guarded(batch, payloads, deadline, ctx, counters)
+        return await _guarded(deadline, ctx, counters, batch, payloads)
     for payload in payloads:
-        if not await _guarded(conn.send_message, payload, deadline, ctx, counters):
+        if not await _guarded(deadline, ctx, counters, conn.send_message, payload):
             return False
     return True
 
 
 async def _guarded(
-    send: Callable[..., Awaitable[None]],
-    arg: Any,
     deadline: float,
     ctx: Context,
     counters: TransportCounters,
+    send: Callable[..., Awaitable[None]],
+    *args: Any,
 ) -> bool:
-    """Await ``send(arg)`` (``send()`` when ``arg`` is None) under the write deadline."""
+    """Await ``send(*args)`` under the write deadline."""
 
     def stalled() -> None:
         counters.slow_client += 1
@@ -222,7 +225,7 @@ async def _guarded(
     watchdog = current_watchdog()
     token = watchdog.start(trio.current_time() + deadline, stalled)
     try:
-        await (send() if arg is None else send(arg))
+        await send(*args)
     except ConnectionClosed:
         ctx.stop()
         return False

@@ -48,7 +48,6 @@ class ActorCell:
 
     __slots__ = (
         "_actor",
-        "_ctx",
         "_current",
         "_events",
         "_failure",
@@ -78,7 +77,6 @@ class ActorCell:
         self.cancelled = 0
         self.discarded = 0
         self._actor: Actor | None = None
-        self._ctx: Context | None = None
         self._life: trio.CancelScope | None = None
         self._handler: trio.CancelScope | None = None
         self._current: Any = None
@@ -114,14 +112,13 @@ class ActorCell:
                 ctx = Context(self, nursery, log)
                 await actor.started(ctx)
                 if actor.inline:
-                    self._ctx = ctx
-                    self.mailbox.inline = self._inline_handler(actor, frozenset(actor.inline))
+                    self.mailbox.inline = self._inline_handler(actor, ctx)
                 await self._serve(actor, ctx)
                 self.mailbox.inline = None
                 await actor.finished(ctx)
         finally:
             self.mailbox.inline = None
-            self._actor = self._life = self._handler = self._current = self._ctx = None
+            self._actor = self._life = self._handler = self._current = None
             self._watched = None
         if self._failure is not None:
             failure, self._failure = self._failure, None
@@ -179,23 +176,25 @@ class ActorCell:
                 await actor.handle(msg, ctx)
                 self.handled += 1
 
-    def _inline_handler(self, actor: Actor, types: frozenset[type]) -> Any:
+    def _inline_handler(self, actor: Actor, ctx: Context) -> Any:
         """The mailbox's ``inline`` hook for this incarnation (see ``Actor.handle_now``)."""
         control = self.graph.control
         mailbox = self.mailbox
+        types = frozenset(actor.inline)
         busy = False
 
         def inline(msg: Any) -> bool:
             nonlocal busy
-            if busy or type(msg) not in types or self._actor is not actor:
+            if busy or type(msg) not in types:
                 return False
             if getattr(msg, "__bot_side__", False) and msg.epoch < control.epoch:
                 mailbox.dropped_stale += 1  # what the actor's own loop would have done
                 return True
             busy = True
             try:
-                done = actor.handle_now(msg, self._ctx)  # type: ignore[arg-type]
+                done = actor.handle_now(msg, ctx)
             except Exception as exc:  # a crash of this incarnation, not of the sender
+                mailbox.inline = None  # nothing more for it until the next incarnation
                 if self._failure is None:
                     self._failure = exc
                 if self._life is not None:

@@ -7,6 +7,7 @@ exact virtual times.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, final
 
@@ -25,6 +26,7 @@ __all__ = [
     "Feeder",
     "Recording",
     "RunResult",
+    "client_ready",
     "connection_pair",
     "run_actor",
     "run_graph",
@@ -339,3 +341,19 @@ def connection_pair(
     client = FakeConnection(b_send, b_recv, path)
     server.peer, client.peer = client, server
     return server, client
+
+
+def client_ready(version: str = "2.2.0", request_id: str = "cr1") -> Any:
+    """A client's RTVI ``client-ready`` as the transport hands it on (a ``ClientRtvi``)."""
+    from .voice import ClientRtvi
+
+    return ClientRtvi(
+        data=json.dumps(
+            {
+                "label": "rtvi-ai",
+                "type": "client-ready",
+                "id": request_id,
+                "data": {"version": version, "about": {"library": "test"}},
+            }
+        )
+    )

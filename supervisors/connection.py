@@ -120,20 +120,17 @@ class SessionConnection:
             RuntimeError: another write is in progress (a bug in the caller).
         """
         ws = self.ws
-        if ws._close_reason:
-            raise ConnectionClosed(ws._close_reason)
+        lock = ws._stream_lock
+        if lock.locked():
+            raise RuntimeError("send_messages_now while another write holds the connection")
         data = self._frames(messages)
-        ws._stream_lock.acquire_nowait()
-        try:
+        try:  # no schedule point until the lock is taken below: nobody can write in between
             sent = ws._stream.send_some_nowait(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             sent = 0  # finish_send fails the same way and closes the connection properly
-        except BaseException:
-            ws._stream_lock.release()
-            raise
         if sent == len(data):
-            ws._stream_lock.release()
             return 0
+        lock.acquire_nowait()  # held for finish_send, whichever task awaits it
         self._rest = memoryview(data)[sent:]
         return len(self._rest)
 

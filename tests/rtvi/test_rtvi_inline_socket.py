@@ -18,21 +18,12 @@ from actors.writing import MessageWriter
 from rtvi_actors import AudioIn, Graph, Transcript, UserText
 from rtvi_actors.protocol import wire
 from rtvi_actors.session import Session
-from rtvi_actors.testing import After, Feeder, run_graph
+from rtvi_actors.testing import After, Feeder, client_ready, run_graph
 from rtvi_actors.voice import ClientRtvi, FunctionCallResultIn, RtviOut
 from supervisors.connection import SessionConnection
 from supervisors.front import PrefixedStream
 
-READY = ClientRtvi(
-    data=json.dumps(
-        {
-            "label": "rtvi-ai",
-            "type": "client-ready",
-            "id": "cr1",
-            "data": {"version": "2.2.0", "about": {"library": "test"}},
-        }
-    )
-)
+READY = client_ready()
 BIG = 1_000_000  # characters per transcript: a few of them fill the socket buffers
 
 

@@ -24,20 +24,11 @@ from rtvi_actors import (
 )
 from rtvi_actors.protocol import wire
 from rtvi_actors.session import Session
-from rtvi_actors.testing import After, Feeder, connection_pair, run_graph
+from rtvi_actors.testing import After, Feeder, client_ready, connection_pair, run_graph
 from rtvi_actors.voice import ClientRtvi, FunctionCallResultIn, LlmStarted, LlmText, RtviOut
 
 NOW = "2026-11-23T00:00:00.000+00:00"
-READY = ClientRtvi(
-    data=json.dumps(
-        {
-            "label": "rtvi-ai",
-            "type": "client-ready",
-            "id": "cr1",
-            "data": {"version": "2.2.0", "about": {"library": "test"}},
-        }
-    )
-)
+READY = client_ready()
 DEFAULT = ObserverParams()
 EVENTS = (
     ClientRtvi,
