@@ -165,7 +165,7 @@ class RtviActor(Actor):
             await self._run(self.protocol.receive(decoded), ctx)
             return
         if isinstance(msg, ServerEvent):
-            await self._send_all(self.protocol.send(msg.message), ctx)
+            await self._send_event(msg.message, ctx)
             return
         busy = _BUSY.get(kind)
         if busy is not None:
@@ -200,17 +200,12 @@ class RtviActor(Actor):
     async def _observe(self, event: Any, ctx: Context) -> None:
         assert self.observer is not None
         envelopes = self._envelopes(await observe_event(self.observer, event, ctx.log))
-        if self.writer is not None:  # the messages of one event leave in one write
-            if envelopes:
-                await self.writer.write_many(envelopes, ctx)
-            return
-        for envelope in envelopes:
-            await ctx.emit(RtviOut(envelope=envelope))
+        if envelopes:  # the messages of one event leave in one write
+            await self._write(envelopes, ctx)
 
     def _envelopes(self, messages: list[Any]) -> list[dict[str, Any]]:
         """The envelopes of an event's messages that the client's version lets through."""
-        protocol = self.protocol
-        return [out.to_dict() for message in messages for out in protocol.send(message)]
+        return self.protocol.envelopes(messages) if messages else []
 
     def _set_busy(self, *, speaking: bool | None = None, generating: bool | None = None) -> None:
         if speaking is not None:
@@ -353,17 +348,23 @@ class RtviActor(Actor):
     # -- sending --------------------------------------------------------------------------------
 
     async def _send(self, out: p.Outgoing, ctx: Context) -> None:
-        if self.writer is not None:
-            await self.writer.write(out.to_dict(), ctx)  # on failure it ends this actor
-        else:
-            await ctx.emit(RtviOut(envelope=out.to_dict()))
+        await self._write([out.to_dict()], ctx)
 
-    async def _send_all(self, outs: list[p.Outgoing], ctx: Context) -> None:
-        for out in outs:
-            await self._send(out, ctx)
+    async def _write(self, envelopes: list[dict[str, Any]], ctx: Context) -> None:
+        writer = self.writer
+        if writer is not None:  # in one write; on failure it ends this actor
+            if writer.ready_now():  # what the socket does not take, a task of ours finishes
+                writer.write_now(envelopes, ctx)
+            else:
+                await writer.write_many(envelopes, ctx)
+            return
+        for envelope in envelopes:
+            await ctx.emit(RtviOut(envelope=envelope))
 
     async def _send_event(self, message: Any, ctx: Context) -> None:
-        await self._send_all(self.protocol.send(message), ctx)
+        envelopes = self.protocol.envelopes([message])
+        if envelopes:
+            await self._write(envelopes, ctx)
 
     # -- the backend of session.rtvi ------------------------------------------------------------
 

@@ -66,7 +66,7 @@ class MessageWriter:
     the writing actor ends (and with it the session) instead of buffering.
     """
 
-    __slots__ = ("conn", "counters", "framing", "write_deadline")
+    __slots__ = ("_can_send_now", "conn", "counters", "framing", "write_deadline")
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class MessageWriter:
         if framing not in FRAMINGS:
             raise ValueError(f"framing must be one of {FRAMINGS}")
         self.conn = conn
+        self._can_send_now = getattr(conn, "can_send_now", None)  # the connection never changes
         self.framing = framing
         self.write_deadline = write_deadline
         self.counters = counters if counters is not None else TransportCounters()
@@ -96,7 +97,8 @@ class MessageWriter:
 
         Cancellation: see :func:`send_within`.
         """
-        payloads = [encode_message(envelope, self.framing) for envelope in envelopes]
+        framing = self.framing
+        payloads = [encode_message(envelope, framing) for envelope in envelopes]
         if not await _write(self.conn, payloads, self.write_deadline, ctx, self.counters):
             return False
         self._count(envelopes)
@@ -105,7 +107,7 @@ class MessageWriter:
     def ready_now(self) -> bool:
         """Whether :meth:`write_now` can write at once: the connection writes without a
         schedule point (``can_send_now``) and no other write is in progress."""
-        ready = getattr(self.conn, "can_send_now", None)
+        ready = self._can_send_now
         return ready is not None and ready()
 
     def write_now(self, envelopes: list[Any], ctx: Context) -> None:
@@ -116,8 +118,8 @@ class MessageWriter:
         under the write deadline (later writes wait for it). A closed connection ends the
         incarnation (``ctx.stop()``), as :meth:`write_many` does.
         """
-        conn = self.conn
-        left = _start_now(conn, [encode_message(e, self.framing) for e in envelopes], ctx)
+        conn, framing = self.conn, self.framing
+        left = _start_now(conn, [encode_message(e, framing) for e in envelopes], ctx)
         if left is None:
             return
         if left:
@@ -126,11 +128,11 @@ class MessageWriter:
 
     def _count(self, envelopes: list[Any]) -> None:
         counters = self.counters
+        counters.messages_out += len(envelopes)
         for envelope in envelopes:
-            counters.messages_out += 1
-            kind = envelope.get("type") if isinstance(envelope, dict) else None
-            if kind in _SPEAKING:
-                counters.bot_speaking = _SPEAKING[kind]
+            speaking = _SPEAKING.get(envelope.get("type")) if type(envelope) is dict else None
+            if speaking is not None:
+                counters.bot_speaking = speaking
 
 
 class WsMessageSender(Actor):

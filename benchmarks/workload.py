@@ -288,8 +288,11 @@ class DeviceConnection:
         return True
 
     def send_messages_now(self, messages: list[Any]) -> int:
+        if self._conn.close_code is not None:
+            self._deliver(messages[0])  # raises ConnectionClosed
+        now = trio.current_time()  # one write: the frames arrive together
         for message in messages:
-            self._deliver(message)
+            self._on_payload(message, now)
         return 0
 
     async def finish_send(self) -> None:

@@ -35,6 +35,7 @@ from rtvi_actors.protocol.catalog import (
     ServerToClient,
 )
 from rtvi_actors.protocol.converter import make_converter
+from rtvi_actors.protocol.envelopes import LABEL, make_encoder
 from rtvi_actors.protocol.errors import LocalProtocolError
 from rtvi_actors.protocol.server_messages import Error, ErrorResponse
 from rtvi_actors.protocol.text_messages import BotOutput
@@ -55,8 +56,6 @@ __all__ = [
     "parse_json",
 ]
 
-LABEL: Final = "rtvi-ai"
-"""The envelope label of every RTVI message."""
 
 _MAX_REASON: Final = 400
 _MAX_TYPE: Final = 64
@@ -304,72 +303,14 @@ def encode(msg: ServerToClient | ClientToServer, id: str | None = None) -> dict[
     Raises:
         LocalProtocolError: ``msg`` is not an RTVI message.
     """
-    plan = _ENCODE_PLANS.get(type(msg))
-    if plan is None:
-        plan = _ENCODE_PLANS[type(msg)] = _encode_plan(_known(msg))
-    wire_type, mode, hook = plan
-    envelope: dict[str, Any] = {"label": LABEL, "type": wire_type}
-    if id is not None:
-        envelope["id"] = id
-    if mode == EMPTY:
-        envelope["data"] = {}
-    elif mode == RAW:
-        name, typ = hook
-        value = getattr(msg, name)
-        if value is not None:
-            data = _json_copy(value)
-            envelope["data"] = (
-                data if data is not _NOT_PLAIN else _CONVERTER.unstructure(value, typ)
-            )
-    elif mode != OMIT:
-        envelope["data"] = hook(msg)
-    return envelope
+    encoder = _ENCODERS.get(type(msg))
+    if encoder is None:
+        encoder = _ENCODERS[type(msg)] = make_encoder(_known(msg), _CONVERTER)
+    return encoder(msg, id)
 
 
-def _encode_plan(cls: type) -> tuple[str, str, Any]:
-    """(wire type, data mode, the data's unstructure function or raw field name)."""
-    mode = cls.DATA_MODE  # type: ignore[attr-defined]
-    if mode == RAW:
-        field = attrs.fields(cls)[0]
-        return cls.TYPE, mode, (field.name, field.type)  # type: ignore[attr-defined]
-    if mode in (EMPTY, OMIT):
-        return cls.TYPE, mode, None  # type: ignore[attr-defined]
-    return cls.TYPE, mode, _CONVERTER.get_unstructure_hook(cls)  # type: ignore[attr-defined]
-
-
-_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
-
-
-def _json_copy(value: Any, depth: int = 0) -> Any:
-    """A copy of ``value`` if it is plain JSON data already (dicts with string keys, lists,
-    scalars), else :data:`_NOT_PLAIN` (the converter handles it). A copy, so that changing
-    the application's object later never changes a message not yet written."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if depth > 8:
-        return _NOT_PLAIN
-    if kind is dict:
-        out = {}
-        for k, v in value.items():
-            if type(k) is not str:
-                return _NOT_PLAIN
-            v = _json_copy(v, depth + 1)
-            if v is _NOT_PLAIN:
-                return _NOT_PLAIN
-            out[k] = v
-        return out
-    if kind is list:
-        items = [_json_copy(v, depth + 1) for v in value]
-        return _NOT_PLAIN if any(v is _NOT_PLAIN for v in items) else items
-    return _NOT_PLAIN
-
-
-_NOT_PLAIN: Final = object()
-
-
-_ENCODE_PLANS: dict[type, tuple[str, str, Any]] = {}
-"""Each message class's encoding, looked up once (the hot path of every send)."""
+_ENCODERS: dict[type, Any] = {}
+"""Each message class's encoder, built on first use."""
 
 
 def encode_text(msg: ServerToClient | ClientToServer, id: str | None = None) -> str:

@@ -131,24 +131,37 @@ def _structure_factory(converter: cattrs.Converter) -> Callable[[type], Any]:
 
 def _unstructure_factory(converter: cattrs.Converter) -> Callable[[type], Any]:
     def factory(cls: type) -> Any:
-        # (attribute, wire key, type, whether the value goes out as it is)
-        spec = [(n, w, t, _is_plain(t)) for n, w, t in _wire_fields(cls) if w is not None]
-        keep_none = bool(getattr(cls, "KEEP_NONE", False))
-
-        def unstructure(obj: Any) -> JsonObject:
-            out: JsonObject = {}
-            for name, wire, typ, plain in spec:
-                value = getattr(obj, name)
-                if value is None:
-                    if keep_none:
-                        out[wire] = None
-                    continue
-                out[wire] = value if plain else converter.unstructure(value, typ)
-            return out
-
-        return unstructure
+        return compile_unstructure(cls, converter)
 
     return factory
+
+
+def compile_unstructure(cls: type, converter: Any) -> Callable[[Any], JsonObject]:
+    """The ``obj -> dict`` of an attrs message class, as Python source compiled once.
+
+    One statement per wire field, in field order: plain values (strings, numbers, booleans)
+    go out as they are, the others through ``converter``; ``None`` is left out unless the
+    class sets ``KEEP_NONE``. Local-only fields (no wire key) never appear. What a loop over
+    the fields would do, without the loop, the tuple unpacking and a ``getattr`` per field.
+    """
+    keep_none = bool(getattr(cls, "KEEP_NONE", False))
+    env: dict[str, Any] = {"_unstructure": converter.unstructure}
+    lines = ["def unstructure(obj):", "    out = {}"]
+    for i, (name, wire, typ) in enumerate(_wire_fields(cls)):
+        if wire is None:
+            continue
+        key = repr(wire)
+        value = "v" if _is_plain(typ) else f"_unstructure(v, _t{i})"
+        env[f"_t{i}"] = typ
+        lines.append(f"    v = obj.{name}")
+        if keep_none:
+            lines.append(f"    out[{key}] = None if v is None else {value}")
+        else:
+            lines += ["    if v is not None:", f"        out[{key}] = {value}"]
+    lines.append("    return out")
+    filename = f"<rtvi_actors unstructure {cls.__module__}.{cls.__qualname__}>"
+    exec(compile("\n".join(lines), filename, "exec"), env)  # field names are identifiers
+    return env["unstructure"]
 
 
 def make_converter(extra_hooks: Mapping[Any, Callable[[object, type], Any]] | None = None) -> Any:

@@ -10,9 +10,10 @@ from typing import Final
 from rtvi_actors.protocol import legacy_messages as lm
 from rtvi_actors.protocol import server_messages as s
 from rtvi_actors.protocol import text_messages as t
-from rtvi_actors.protocol.catalog import CLIENT_TYPES
+from rtvi_actors.protocol.catalog import CLIENT_TYPES, ServerToClient
+from rtvi_actors.protocol.versions import Dialect
 
-__all__ = ["GATED", "OPEN", "RAW_TEXT", "REFUSED", "send_kind"]
+__all__ = ["GATED", "OPEN", "RAW_TEXT", "REFUSED", "permitted", "send_kind"]
 
 REPLY_TYPES: Final = (
     s.BotReady,
@@ -50,3 +51,24 @@ def send_kind(cls: type) -> str:
             kind = OPEN
         _KINDS[cls] = kind
     return kind
+
+
+def permitted(message: ServerToClient, dialect: Dialect, at_least_2_2: bool) -> bool:
+    """Whether a server event may go to a client of ``dialect`` (``at_least_2_2``: its
+    version is 2.2.0 or later).
+
+    Returns:
+        False for raw-text messages and backchannel ``bot-output`` to clients below 2.2.0,
+        ``word``/``token`` ``bot-output`` to 2.x clients, and progress (``in-progress``)
+        ``bot-output`` to 1.x clients; True otherwise.
+    """
+    if isinstance(message, RAW_TEXT):
+        return at_least_2_2
+    if isinstance(message, t.BotOutput):
+        if message.output_type == "backchannel" and not at_least_2_2:
+            return False
+        if dialect is Dialect.V2 and message.output_type in ("word", "token"):
+            return False
+        if dialect is Dialect.V1 and message.spoken_status == "in-progress":
+            return False
+    return True

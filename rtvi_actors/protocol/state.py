@@ -23,16 +23,22 @@ from rtvi_actors.protocol import client_messages as c
 from rtvi_actors.protocol import effects as fx
 from rtvi_actors.protocol import legacy_messages as lm
 from rtvi_actors.protocol import server_messages as s
-from rtvi_actors.protocol import text_messages as t
 from rtvi_actors.protocol import ui
 from rtvi_actors.protocol.catalog import ServerToClient
-from rtvi_actors.protocol.codec import ClientEnvelope, Decoded, Ignored, Invalid, decode_text
+from rtvi_actors.protocol.codec import (
+    ClientEnvelope,
+    Decoded,
+    Ignored,
+    Invalid,
+    decode_text,
+    encode,
+)
 from rtvi_actors.protocol.converter import JsonObject
 from rtvi_actors.protocol.errors import LocalProtocolError
 from rtvi_actors.protocol.legacy import LegacyServices
 from rtvi_actors.protocol.legacy_session import legacy_request
 from rtvi_actors.protocol.outputs import Outgoing, Output
-from rtvi_actors.protocol.sendable import GATED, RAW_TEXT, REFUSED, send_kind
+from rtvi_actors.protocol.sendable import GATED, REFUSED, permitted, send_kind
 from rtvi_actors.protocol.versions import Dialect, Negotiation, negotiate
 
 __all__ = ["DEFAULT_ABOUT", "RtviProtocol", "SessionState"]
@@ -283,30 +289,10 @@ class RtviProtocol:
         return Outgoing(message=s.ErrorResponse(error=error), id=request_id)
 
     def permits(self, message: ServerToClient) -> bool:
-        """Tell whether a server event may go to this client (version gates).
-
-        Args:
-            message: A server event.
-
-        Returns:
-            False for raw-text messages and backchannel ``bot-output`` to clients below
-            2.2.0, ``word``/``token`` ``bot-output`` to 2.x clients, and progress
-            (``in-progress``) ``bot-output`` to 1.x clients.
-        """
-        # the version is compared only for the gated kinds (most messages are not)
-        if isinstance(message, RAW_TEXT):
-            return self._at_least_2_2()
-        if isinstance(message, t.BotOutput):
-            if message.output_type == "backchannel" and not self._at_least_2_2():
-                return False
-            if self.dialect is Dialect.V2 and message.output_type in ("word", "token"):
-                return False
-            if self.dialect is Dialect.V1 and message.spoken_status == "in-progress":
-                return False
-        return True
-
-    def _at_least_2_2(self) -> bool:
-        return self.negotiation is not None and self.negotiation.at_least_2_2
+        """Tell whether a server event may go to this client: the version gates of
+        `sendable.permitted` for the session's dialect."""
+        at_least_2_2 = self.negotiation is not None and self.negotiation.at_least_2_2
+        return permitted(message, self.dialect, at_least_2_2)
 
     def send(self, message: ServerToClient) -> list[Outgoing]:
         """Prepare a server-initiated event (empty list when a version gate drops it).
@@ -327,6 +313,25 @@ class RtviProtocol:
         if kind is GATED and not self.permits(message):
             return []
         return [Outgoing(message=message)]
+
+    def envelopes(self, messages: list[ServerToClient]) -> list[dict[str, Any]]:
+        """The JSON envelopes of server-initiated events, in order, without the ones a
+        version gate holds back: `send` for many, without `Outgoing` wrappers (the path of
+        every observed pipeline event).
+
+        Raises:
+            LocalProtocolError: As `send` (nothing is returned then).
+        """
+        out = []
+        for message in messages:
+            kind = send_kind(type(message))
+            if kind is GATED:
+                if not self.permits(message):
+                    continue
+            elif kind is REFUSED:
+                raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
+            out.append(encode(message))
+        return out
 
     def config_applied(self, effect: fx.ApplyConfig) -> list[Output]:
         """Report that every handler of an `effects.ApplyConfig` succeeded.

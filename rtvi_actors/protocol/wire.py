@@ -250,8 +250,14 @@ def message_frame(text: str) -> bytes:
 
 def message_frame_bytes(data: bytes) -> bytes:
     """Like :func:`message_frame` for JSON text already encoded as UTF-8."""
-    inner = b"\x0a" + _varint(len(data)) + data if data else b""
-    return b"\x22" + _varint(len(inner)) + inner
+    n = len(data)
+    if n < 0x7E:  # both lengths fit in one byte: the header in one go
+        return bytes((0x22, n + 2, 0x0A, n)) + data if n else b"\x22\x00"
+    if 0x80 <= n < 0x3FFD:  # both in two bytes (most RTVI messages)
+        m = n + 3
+        return bytes((0x22, (m & 0x7F) | 0x80, m >> 7, 0x0A, (n & 0x7F) | 0x80, n >> 7)) + data
+    inner = _varint(n)
+    return b"".join((b"\x22", _varint(n + 1 + len(inner)), b"\x0a", inner, data))
 
 
 def _audio_frame(frame: AudioFrame) -> bytes:
@@ -274,6 +280,8 @@ def _audio_frame(frame: AudioFrame) -> bytes:
 def _varint(n: int) -> bytes:
     if n < 0x80:
         return _SMALL[n]
+    if n < 0x4000:
+        return bytes(((n & 0x7F) | 0x80, n >> 7))
     out = bytearray()
     while n >= 0x80:
         out.append((n & 0x7F) | 0x80)

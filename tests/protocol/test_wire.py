@@ -140,7 +140,7 @@ def test_hand_encoded_frames_are_byte_identical_to_protobuf(frame: AudioFrame | 
 def test_hand_encoded_lengths_cross_varint_boundaries() -> None:
     from rtvi_actors.protocol import wire
 
-    for n in (0, 1, 126, 127, 128, 129, 16383, 16384, 70000):
+    for n in (0, 1, 125, 126, 127, 128, 129, 16379, 16380, 16381, 16383, 16384, 70000):
         text = RtviText(data="x" * n)
         assert serialize(text) == wire._to_proto(text).SerializeToString()
         audio = AudioFrame(sample_rate=24000, num_channels=1, audio=b"\0\1" * n, pts=n)
