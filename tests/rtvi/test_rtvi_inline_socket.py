@@ -83,3 +83,66 @@ async def test_inline_writes_are_finished_in_order_when_the_client_lags() -> Non
     assert any(left > 0 for left in lefts)  # an inline write was finished by a task
     assert queued_writes  # and an event arriving meanwhile took the queued path, in order
     assert counters.messages_out == len(got)
+
+
+async def test_app_messages_written_at_once_are_finished_in_order_when_the_client_lags() -> None:
+    """``send_server_message`` from an application task writes at once when it can; what
+    the socket does not take is finished by a task of the actor and the next call waits."""
+    payloads = [{"n": i, "blob": f"{i}" * BIG} for i in range(1, 6)] + [{"n": 99}]
+    lefts: list[int] = []
+    returned: list[int] = []
+    counters = TransportCounters()
+
+    async def on_stream(stream: trio.SocketStream) -> None:
+        async with trio.open_nursery() as conn_nursery:
+            request = await wrap_server_stream(conn_nursery, PrefixedStream(stream, b""))
+            conn = SessionConnection(await request.accept())
+            now = conn.send_messages_now
+
+            def spy_now(messages: list[Any]) -> int:
+                lefts.append(now(messages))
+                return lefts[-1]
+
+            conn.send_messages_now = spy_now  # type: ignore[method-assign]
+            rtvi = Session("s").rtvi
+            g = Graph()
+            g.add("src", Feeder, [READY, After(30.0, READY)], emits=(ClientRtvi,))
+            actor = functools.partial(
+                RtviActor, rtvi, observer=ObserverParams(), writer=MessageWriter(conn, counters)
+            )
+            g.add("rtvi", actor)
+            g.route(ClientRtvi, "src", "rtvi")
+            g.discard(RtviOut, "rtvi").discard(UserText, "rtvi")
+            g.discard(FunctionCallResultIn, "rtvi").discard(AudioIn, "rtvi")
+
+            async def app() -> None:
+                await trio.sleep(0.1)
+                for data in payloads:
+                    await rtvi.send_server_message(data)
+                    returned.append(data["n"])
+
+            async with trio.open_nursery() as inner:
+                inner.start_soon(run_graph, g)
+                await app()
+                await trio.sleep(1.0)
+                inner.cancel_scope.cancel()
+            conn_nursery.cancel_scope.cancel()
+
+    got: list[dict[str, Any]] = []
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(trio.serve_tcp, on_stream, 0)
+            port = listeners[0].socket.getsockname()[1]
+            url = f"ws://127.0.0.1:{port}/ws"
+            async with open_websocket_url(url, max_message_size=1 << 23) as client:
+                await trio.sleep(0.5)  # not reading: the server's writes back up
+                while len(got) < 1 + len(payloads):
+                    got.append(json.loads(wire.parse(await client.get_message()).data))
+            nursery.cancel_scope.cancel()
+
+    assert [m["type"] for m in got] == ["bot-ready"] + ["server-message"] * len(payloads)
+    assert [m["data"] for m in got[1:]] == payloads
+    assert returned == [d["n"] for d in payloads]
+    assert any(left > 0 for left in lefts)  # a write was finished by the actor's task
+    assert len(lefts) < len(got)  # and a call meanwhile waited for it (the queued path)
+    assert counters.messages_out == len(got)
