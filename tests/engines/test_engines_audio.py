@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from array import array
 
 import pytest
@@ -111,3 +112,24 @@ def test_resampler_same_rate_passes_through() -> None:
     assert r.flush() == b""
     with pytest.raises(ValueError, match="even number"):
         r.process(b"\x00")
+
+
+def test_rms_is_the_exact_root_mean_square() -> None:
+    import random
+
+    rng = random.Random(7)
+    for n in (1, 2, 320, 4801):
+        samples = [rng.randint(-32768, 32767) for _ in range(n)]
+        pcm = b"".join(s.to_bytes(2, "little", signed=True) for s in samples)
+        exact = math.sqrt(sum(s * s for s in samples) / n) / 32768.0
+        assert rms(pcm) == exact
+    assert rms(b"\x00\x80" * 10) == 1.0  # full-scale negative
+    with pytest.raises(ValueError):
+        rms(b"\x00")
+
+
+def test_rms_without_numpy_gives_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    pcm = tone(0.05, freq=300.0, amplitude=0.7) + bytes([0x00, 0x80]) * 7
+    with_numpy = rms(pcm)
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now fails
+    assert rms(pcm) == with_numpy
