@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from rtvi_actors import messages as m
 from rtvi_actors import voice as v
@@ -130,6 +130,13 @@ class RtviObserver:
             ``user-transcription`` timestamps); the observer never reads a clock itself.
     """
 
+    _dispatch: ClassVar[dict[type, Callable[[Any, Any], list[Any]]]]
+    """Each observed event type's handler, looked up once per class (not per event)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._dispatch = {kind: getattr(cls, name) for kind, name in _HANDLERS.items()}
+
     def __init__(
         self, params: ObserverParams | None = None, *, now_iso: Callable[[], str] = utc_now_iso
     ) -> None:
@@ -210,10 +217,10 @@ class RtviObserver:
         gated = _GATED.get(type(event))
         if gated is not None:
             return [gated[1]()] if getattr(self.params, gated[0]) else []
-        name = _HANDLERS.get(type(event))
-        if name is None:
+        handler = self._dispatch.get(type(event))
+        if handler is None:
             raise TypeError(f"RtviObserver does not observe {type(event).__name__} events")
-        return getattr(self, name)(event)
+        return handler(self, event)
 
     def _error(self, e: m.StageRestarted | m.StageFailed) -> list[Any]:
         return [Error(error=e.error, fatal=getattr(e, "fatal", False))]
@@ -254,11 +261,11 @@ class RtviObserver:
                     user_id=e.user_id,
                 )
             )
-        fields = {"text": e.text, "user_id": e.user_id, "timestamp": ts, "final": e.final}
+        text, user_id, final = e.text, e.user_id, e.final
         if p.stt_raw_text_enabled:
-            out.append(SttRawText(**fields))
+            out.append(SttRawText(text=text, user_id=user_id, timestamp=ts, final=final))
         if p.user_transcription_enabled:
-            out.append(UserTranscription(**fields))
+            out.append(UserTranscription(text=text, user_id=user_id, timestamp=ts, final=final))
         return out
 
     # -- LLM and TTS ---------------------------------------------------------------------------
@@ -375,3 +382,6 @@ class RtviObserver:
         return metrics_message(e) if self.params.metrics_enabled else []
 
     _ttfa = _usage = _metric
+
+
+RtviObserver._dispatch = {kind: getattr(RtviObserver, name) for kind, name in _HANDLERS.items()}

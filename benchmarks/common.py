@@ -87,7 +87,12 @@ PARAMS: dict[str, Any] = {
         "inject_after_bot_start_s": 0.5,
         "inject_jitter_s": 0.02,
     },
-    "rtvi": {"isolated_iters_per_event": 3000, "pipeline_events": 1000, "pipeline_warmup": 100},
+    "rtvi": {
+        "isolated_iters_per_event": 3000,
+        "pipeline_events": 1000,
+        "pipeline_warmup": 100,
+        "driver_yield_variant": True,  # ours only: also the loops whose driver yields each event
+    },
     "startup": {
         "sequential_sessions": 30,
         "warmup_sessions": 1,
