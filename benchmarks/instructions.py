@@ -1,6 +1,6 @@
 """Instruction counts of the µs-level targets, for both frameworks: figures no machine phase moves.
 
-    python -m benchmarks.instructions                 # rtvi and hop, both frameworks (~10 min)
+    python -m benchmarks.instructions                 # rtvi and hop, both frameworks (~15 min)
     python -m benchmarks.instructions --parts rtvi    # one part
 
 The timed parts (``benchmarks.run``) give CPU µs, which this shared host stretches by up to 2x
@@ -37,8 +37,8 @@ from typing import Any
 from .run import DEFAULT_PIPECAT_BENCH, HERE, ROOT, log, pipecat_python
 
 # events per run: (few, many); the difference is what is counted
-RTVI_EVENTS = (50, 250)
-HOP_SAMPLES = (20, 120)
+RTVI_EVENTS = (50, 450)
+HOP_SAMPLES = (20, 320)
 
 _PIPECAT_DRIVER = r"""
 import asyncio, json, sys

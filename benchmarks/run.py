@@ -276,6 +276,19 @@ def build_rows(pc: dict[str, Any], us: dict[str, Any]) -> list[tuple]:
         rows.append(
             (name, fmt(a, nd), fmt(b, nd), fmt(ratio, 3) if ratio is not None else "", verdict)
         )
+        if target:
+            per_round(pp.split("/")[0], pp.split("/", 1)[1], (up or pp).split("/", 1)[1])
+
+    def per_round(part: str, pc_path: str, us_path: str) -> None:
+        """The ratio of each interleaved round (the row above is their medians)."""
+        pc_rounds, us_rounds = get(pc, f"{part}/rounds") or [], get(us, f"{part}/rounds") or []
+        ratios = []
+        for a_run, b_run in zip(pc_rounds, us_rounds, strict=False):
+            a, b = get(a_run, pc_path), get(b_run, us_path)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a and b:
+                ratios.append(f"{b / a:.3f}")
+        if len(ratios) > 1:
+            rows.append(("     … each round", "", "", " / ".join(ratios), ""))
 
     def section(name: str) -> None:
         rows.append((name, None, None, None, None))
@@ -354,6 +367,17 @@ def build_rows(pc: dict[str, Any], us: dict[str, Any]) -> list[tuple]:
                 TARGETS["sessions_per_core"][0] + (" ✓" if ok else " ✗"),
             )
         )
+    pc_rounds = get(pc, "concurrency:10/rounds") or []
+    us_keys = [k for k in us if k.startswith("concurrency:") and get(us, f"{k}/rounds")]
+    if len(pc_rounds) > 1 and us_keys:
+        ratios = []
+        for i, a_run in enumerate(pc_rounds):
+            ours = {k: us[k]["rounds"][i] for k in us_keys if len(us[k]["rounds"]) > i}
+            cap_p, _ = capacity({"concurrency:10": a_run})
+            cap_u, note = capacity(ours)
+            if cap_p and cap_u:
+                ratios.append(f"{cap_u / cap_p:.2f} ({note})")
+        rows.append(("     … each round, strict rule", "", "", " / ".join(ratios), ""))
     section("4. Interruption (10 s reply queued, barge-in 0.5 s in; 12 trials)")
     row("   inject → output flushed ms p50", "interruption/inject_to_output_flush_ms/p50", nd=2)
     row("   inject → last bot frame ms p50", "interruption/inject_to_last_bot_frame_ms/p50", nd=2)
