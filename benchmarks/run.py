@@ -182,6 +182,39 @@ def run_pipecat(
     return data["runs"][0]
 
 
+def interleave(
+    pc: dict[str, Any],
+    us: dict[str, Any],
+    groups: list[tuple[list[str], list[str]]],
+    rounds: int,
+    python: str,
+    bench: str,
+    out_dir: str,
+    stamp: str,
+    timeout: int,
+) -> None:
+    """Run each group's parts ``rounds - 1`` more times, Pipecat's then ours, group by group,
+    and replace every such part's result in ``pc`` / ``us`` by the medians over the rounds
+    (`common.merge_rounds`; the rounds are kept)."""
+    from .common import merge_rounds
+
+    pc_runs = {q: [pc.get(q)] for g_pc, _ in groups for q in g_pc}
+    us_runs = {q: [us.get(q)] for _, g_us in groups for q in g_us}
+    for r in range(2, rounds + 1):
+        for i, (g_pc, g_us) in enumerate(groups):
+            path = os.path.join(out_dir, f"pipecat-{stamp}-round{r}-{i}.json")
+            more = run_pipecat(python, bench, g_pc, path, timeout)
+            ours = run_ours(g_us, timeout)
+            for q in g_pc:
+                pc_runs[q].append(more.get(q))
+            for q in g_us:
+                us_runs[q].append(ours.get(q))
+    for q, runs in pc_runs.items():
+        pc[q] = merge_rounds(runs)
+    for q, runs in us_runs.items():
+        us[q] = merge_rounds(runs)
+
+
 def run_loadtest(steps: list[int], budget: float, timeout: int) -> dict[str, Any]:
     log(f"[loadtest] steps {steps} against python -m rtvi_actors --bot scripted ...")
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -602,7 +635,7 @@ def main() -> None:
         "ours_parts": ours_parts,
         "pipecat_parts": pc_parts,
     }
-    from .common import PARAMS, merge_rounds
+    from .common import PARAMS
 
     meta["params"] = PARAMS
     pc_python = None
@@ -636,26 +669,8 @@ def main() -> None:
     groups = [(g_pc, g_us) for g_pc, g_us in groups if g_pc and g_us]
     if rounds > 1 and not args.skip_pipecat and groups:
         assert pc_python is not None
-        pc_runs = {q: [pc.get(q)] for g_pc, _ in groups for q in g_pc}
-        us_runs = {q: [us.get(q)] for _, g_us in groups for q in g_us}
-        for r in range(2, rounds + 1):
-            for i, (g_pc, g_us) in enumerate(groups):
-                more = run_pipecat(
-                    pc_python,
-                    os.path.abspath(args.pipecat_bench),
-                    g_pc,
-                    os.path.join(args.out_dir, f"pipecat-{stamp}-round{r}-{i}.json"),
-                    args.part_timeout,
-                )
-                ours = run_ours(g_us, args.part_timeout)
-                for q in g_pc:
-                    pc_runs[q].append(more.get(q))
-                for q in g_us:
-                    us_runs[q].append(ours.get(q))
-        for q, runs in pc_runs.items():
-            pc[q] = merge_rounds(runs)
-        for q, runs in us_runs.items():
-            us[q] = merge_rounds(runs)
+        bench = os.path.abspath(args.pipecat_bench)
+        interleave(pc, us, groups, rounds, pc_python, bench, args.out_dir, stamp, args.part_timeout)
         meta["interleaved_rounds"] = {"groups": groups, "rounds": rounds}
     pc.setdefault("machine", {}).update(machine_summary(pc))
     us["machine"] = machine_summary(us)

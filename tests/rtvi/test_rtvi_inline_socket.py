@@ -27,6 +27,23 @@ READY = client_ready()
 BIG = 1_000_000  # characters per transcript: a few of them fill the socket buffers
 
 
+async def lagging_client(on_stream: Any, count: int) -> list[dict[str, Any]]:
+    """Serve ``on_stream`` on a real socket; a client that does not read for 0.5 s (the
+    server's writes back up), then reads ``count`` RTVI messages."""
+    got: list[dict[str, Any]] = []
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            listeners = await nursery.start(trio.serve_tcp, on_stream, 0)
+            port = listeners[0].socket.getsockname()[1]
+            url = f"ws://127.0.0.1:{port}/ws"
+            async with open_websocket_url(url, max_message_size=1 << 23) as client:
+                await trio.sleep(0.5)
+                while len(got) < count:
+                    got.append(json.loads(wire.parse(await client.get_message()).data))
+            nursery.cancel_scope.cancel()
+    return got
+
+
 async def test_inline_writes_are_finished_in_order_when_the_client_lags() -> None:
     texts = [f"{i}" * BIG for i in range(1, 7)] + ["last"]
     inputs: list[Any] = [READY]
@@ -66,17 +83,7 @@ async def test_inline_writes_are_finished_in_order_when_the_client_lags() -> Non
             await run_graph(g)
             conn_nursery.cancel_scope.cancel()
 
-    got: list[dict[str, Any]] = []
-    with trio.fail_after(30):
-        async with trio.open_nursery() as nursery:
-            listeners = await nursery.start(trio.serve_tcp, on_stream, 0)
-            port = listeners[0].socket.getsockname()[1]
-            url = f"ws://127.0.0.1:{port}/ws"
-            async with open_websocket_url(url, max_message_size=1 << 23) as client:
-                await trio.sleep(0.5)  # not reading: the server's writes back up
-                while len(got) < 1 + 2 * len(texts):
-                    got.append(json.loads(wire.parse(await client.get_message()).data))
-            nursery.cancel_scope.cancel()
+    got = await lagging_client(on_stream, 1 + 2 * len(texts))
 
     assert [m["type"] for m in got] == ["bot-ready"] + ["user-input", "user-transcription"] * 7
     assert [m["data"]["text"] for m in got[1:]] == [t for t in texts for _ in range(2)]
@@ -128,17 +135,7 @@ async def test_app_messages_written_at_once_are_finished_in_order_when_the_clien
                 inner.cancel_scope.cancel()
             conn_nursery.cancel_scope.cancel()
 
-    got: list[dict[str, Any]] = []
-    with trio.fail_after(30):
-        async with trio.open_nursery() as nursery:
-            listeners = await nursery.start(trio.serve_tcp, on_stream, 0)
-            port = listeners[0].socket.getsockname()[1]
-            url = f"ws://127.0.0.1:{port}/ws"
-            async with open_websocket_url(url, max_message_size=1 << 23) as client:
-                await trio.sleep(0.5)  # not reading: the server's writes back up
-                while len(got) < 1 + len(payloads):
-                    got.append(json.loads(wire.parse(await client.get_message()).data))
-            nursery.cancel_scope.cancel()
+    got = await lagging_client(on_stream, 1 + len(payloads))
 
     assert [m["type"] for m in got] == ["bot-ready"] + ["server-message"] * len(payloads)
     assert [m["data"] for m in got[1:]] == payloads
