@@ -67,7 +67,7 @@ class LastPassThrough(Actor):
 async def part_hop() -> dict[str, Any]:
     """K actors in a chain; the driver puts a message into P1's mailbox (``inject``, the
     session inlet) and waits for the tail. One message in flight. A hop = one bounded mailbox
-    (trio memory channel) + one actor task."""
+    (the runtime's own queue) + one actor task."""
     from supervisors import run_session
 
     from .workload import bench_graph  # noqa: F401  (imports the actor modules)
@@ -503,8 +503,8 @@ async def part_rtvi() -> dict[str, Any]:
         sect["all_types_cpu_us_per_message"] = round(tot_cpu / tot_msgs * 1e6, 2)
         res["isolated" if framing == "json" else "isolated_protobuf"] = sect
 
-    # (b) in the session: the STT publishes an interim transcript (t0) -> observer actor ->
-    #     RTVI actor -> message sender -> protobuf frame at the client (t1). (c) delivery only:
+    # (b) in the session: the STT publishes an interim transcript (t0) -> the RTVI actor
+    #     (observer + writer) -> protobuf frames at the client (t1). (c) delivery only:
     #     session.rtvi.send_server_message -> server-message at the client.
     async with trio.open_nursery() as nursery:
         await warmup_session(nursery)
