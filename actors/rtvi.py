@@ -362,8 +362,7 @@ class RtviActor(Actor):
             await ctx.emit(RtviOut(envelope=envelope))
 
     async def _send_event(self, message: Any, ctx: Context) -> None:
-        envelopes = self.protocol.envelopes([message])
-        if envelopes:
+        if envelopes := self.protocol.envelopes([message]):
             await self._write(envelopes, ctx)
 
     # -- the backend of session.rtvi ------------------------------------------------------------
