@@ -135,7 +135,7 @@ class RtviObserver:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._dispatch = {kind: getattr(cls, name) for kind, name in _HANDLERS.items()}
+        cls._dispatch = _dispatch_table(cls)
 
     def __init__(
         self, params: ObserverParams | None = None, *, now_iso: Callable[[], str] = utc_now_iso
@@ -384,4 +384,8 @@ class RtviObserver:
     _ttfa = _usage = _metric
 
 
-RtviObserver._dispatch = {kind: getattr(RtviObserver, name) for kind, name in _HANDLERS.items()}
+def _dispatch_table(cls: type) -> dict[type, Callable[[Any, Any], list[Any]]]:
+    return {kind: getattr(cls, name) for kind, name in _HANDLERS.items()}
+
+
+RtviObserver._dispatch = _dispatch_table(RtviObserver)

@@ -351,12 +351,8 @@ class RtviActor(Actor):
         await self._write([out.to_dict()], ctx)
 
     async def _write(self, envelopes: list[dict[str, Any]], ctx: Context) -> None:
-        writer = self.writer
-        if writer is not None:  # in one write; on failure it ends this actor
-            if writer.ready_now():  # what the socket does not take, a task of ours finishes
-                writer.write_now(envelopes, ctx)
-            else:
-                await writer.write_many(envelopes, ctx)
+        if self.writer is not None:  # in one write; on failure it ends this actor
+            await self.writer.write_soon(envelopes, ctx)
             return
         for envelope in envelopes:
             await ctx.emit(RtviOut(envelope=envelope))

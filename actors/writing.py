@@ -104,6 +104,18 @@ class MessageWriter:
         self._count(envelopes)
         return True
 
+    async def write_soon(self, envelopes: list[Any], ctx: Context) -> None:
+        """Write envelopes at once when the connection can (:meth:`write_now`: what the
+        socket does not take, a task of ``ctx``'s incarnation finishes), else wait for the
+        connection (:meth:`write_many`). Either way in one write, in order.
+
+        Cancellation: see :func:`send_within`.
+        """
+        if self.ready_now():
+            self.write_now(envelopes, ctx)
+        else:
+            await self.write_many(envelopes, ctx)
+
     def ready_now(self) -> bool:
         """Whether :meth:`write_now` can write at once: the connection writes without a
         schedule point (``can_send_now``) and no other write is in progress."""

@@ -288,8 +288,7 @@ class DeviceConnection:
         return True
 
     def send_messages_now(self, messages: list[Any]) -> int:
-        if self._conn.close_code is not None:
-            self._deliver(messages[0])  # raises ConnectionClosed
+        self._check_open()
         now = trio.current_time()  # one write: the frames arrive together
         for message in messages:
             self._on_payload(message, now)
@@ -299,11 +298,14 @@ class DeviceConnection:
         await trio.lowlevel.checkpoint()
 
     def _deliver(self, message: Any) -> None:
+        self._check_open()
+        self._on_payload(message, trio.current_time())
+
+    def _check_open(self) -> None:
         if self._conn.close_code is not None:
             from trio_websocket import CloseReason, ConnectionClosed
 
             raise ConnectionClosed(CloseReason(self._conn.close_code, None))
-        self._on_payload(message, trio.current_time())
 
     async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
         await self._conn.aclose(code, reason)

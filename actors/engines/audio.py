@@ -15,6 +15,7 @@ per-chunk costs are small enough to call from a trio task.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from array import array
@@ -89,14 +90,22 @@ def rms(pcm16: bytes) -> float:
     n = len(pcm16) // 2
     if not n:
         return 0.0
-    try:
-        import numpy as np
-    except ImportError:  # the same exact sum, in Python
+    np = _numpy_if_installed()
+    if np is None:  # the same exact sum, in Python
         total = sum(s * s for s in pcm16_to_samples(pcm16))
     else:
         samples = np.frombuffer(pcm16, dtype="<i2").astype(np.int64)
         total = int(samples @ samples)
     return math.sqrt(total / n) / 32768.0
+
+
+@functools.cache
+def _numpy_if_installed() -> Any:
+    """numpy, or None without it (`rms`: looked up once, not on every mic frame)."""
+    try:
+        return _numpy("rms")
+    except EngineUnavailable:
+        return None
 
 
 def rms_dbfs(pcm16: bytes) -> float:

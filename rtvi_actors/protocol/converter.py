@@ -151,8 +151,9 @@ def compile_unstructure(cls: type, converter: Any) -> Callable[[Any], JsonObject
         if wire is None:
             continue
         key = repr(wire)
-        value = "v" if _is_plain(typ) else f"_unstructure(v, _t{i})"
-        env[f"_t{i}"] = typ
+        value = "v"
+        if not _is_plain(typ):
+            value, env[f"_t{i}"] = f"_unstructure(v, _t{i})", typ
         lines.append(f"    v = obj.{name}")
         if keep_none:
             lines.append(f"    out[{key}] = None if v is None else {value}")

@@ -307,12 +307,7 @@ class RtviProtocol:
             LocalProtocolError: A request reply (use `respond`, `respond_error`, `bot_ready`)
                 or a client → server message.
         """
-        kind = send_kind(type(message))
-        if kind is REFUSED:
-            raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
-        if kind is GATED and not self.permits(message):
-            return []
-        return [Outgoing(message=message)]
+        return [Outgoing(message=message)] if self._admits(message) else []
 
     def envelopes(self, messages: list[ServerToClient]) -> list[dict[str, Any]]:
         """The JSON envelopes of server-initiated events, in order, without the ones a
@@ -322,16 +317,14 @@ class RtviProtocol:
         Raises:
             LocalProtocolError: As `send` (nothing is returned then).
         """
-        out = []
-        for message in messages:
-            kind = send_kind(type(message))
-            if kind is GATED:
-                if not self.permits(message):
-                    continue
-            elif kind is REFUSED:
-                raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
-            out.append(encode(message))
-        return out
+        return [encode(message) for message in messages if self._admits(message)]
+
+    def _admits(self, message: ServerToClient) -> bool:
+        """Whether `send` lets ``message`` through (its version gate); raises for replies."""
+        kind = send_kind(type(message))
+        if kind is REFUSED:
+            raise LocalProtocolError(f"{type(message).__name__} cannot be sent with send()")
+        return kind is not GATED or self.permits(message)
 
     def config_applied(self, effect: fx.ApplyConfig) -> list[Output]:
         """Report that every handler of an `effects.ApplyConfig` succeeded.
